@@ -1,0 +1,78 @@
+"""Set-based bulk writes shared by region loading and data imports.
+
+On PostgreSQL rows are streamed with COPY into a temporary table and merged with one
+INSERT … SELECT … ON CONFLICT; elsewhere (SQLite) they go through bulk_create with
+update_conflicts. Either way it is a handful of statements, not one per row.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable, Sequence
+
+from django.db import connection, models
+
+_COPY_CHUNK = 100_000
+
+
+def _copy_buffer(rows: Iterable[Sequence]) -> io.StringIO:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["\\N" if v is None else v for v in row])
+    buf.seek(0)
+    return buf
+
+
+def copy_into(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """COPY rows into `table` (PostgreSQL only), in chunks so memory stays flat."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    chunk: list = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= _COPY_CHUNK:
+                cursor.copy_expert(sql, _copy_buffer(chunk))
+                chunk = []
+        if chunk:
+            cursor.copy_expert(sql, _copy_buffer(chunk))
+
+
+def upsert(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence],
+           conflict_fields: Sequence[str], update_fields: Sequence[str]) -> None:
+    """Insert rows (tuples in `columns` order, by column name) or update them in place on key conflict."""
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        temp = f"tmp_{table}"
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP TABLE IF EXISTS "{temp}"')
+            cursor.execute(f'CREATE TEMP TABLE "{temp}" AS SELECT {cols} FROM "{table}" WITH NO DATA')
+        copy_into(f'"{temp}"', columns, rows)
+        conflict = ", ".join(f'"{c}"' for c in conflict_fields)
+        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_fields)
+        action = f"DO UPDATE SET {updates}" if update_fields else "DO NOTHING"
+        with connection.cursor() as cursor:
+            cursor.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{temp}" ON CONFLICT ({conflict}) {action}')
+            cursor.execute(f'DROP TABLE "{temp}"')
+        return
+    by_column = {f.column: f.attname for f in model._meta.concrete_fields}
+    attnames = [by_column[c] for c in columns]
+    batch: list = []
+    for row in rows:
+        batch.append(model(**dict(zip(attnames, row))))
+        if len(batch) >= 5000:
+            _bulk_create(model, batch, conflict_fields, update_fields, by_column)
+            batch = []
+    if batch:
+        _bulk_create(model, batch, conflict_fields, update_fields, by_column)
+
+
+def _bulk_create(model, batch, conflict_fields, update_fields, by_column):
+    if update_fields:
+        model.objects.bulk_create(batch, update_conflicts=True,
+                                  unique_fields=[by_column[c] for c in conflict_fields],
+                                  update_fields=[by_column[c] for c in update_fields])
+    else:
+        model.objects.bulk_create(batch, ignore_conflicts=True)

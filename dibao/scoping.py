@@ -1,0 +1,30 @@
+"""Jurisdiction scoping: the one place that limits a query to a user's region subtree.
+
+Every model that belongs to a region declares `region_field` (the path to its
+region code, natural length) and uses `ScopedQuerySet`; pages, API views and exports
+start from `Model.objects.for_user(user)` and never filter by region themselves.
+Objects outside the scope are then simply not found, which the views turn into 404.
+"""
+from django.db import models
+
+
+class ScopedQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        prefix = user.scope_prefix
+        if prefix is None:
+            return self
+        return self.for_region(prefix)
+
+    def for_region(self, prefix: str):
+        field = getattr(self.model, "region_field")
+        return self.filter(**{f"{field}__startswith": prefix})
+
+
+def get_scoped_or_404(queryset_or_model, user, **lookup):
+    """Fetch one object inside the user's jurisdiction, or raise Http404."""
+    from django.shortcuts import get_object_or_404
+
+    qs = queryset_or_model if isinstance(queryset_or_model, models.QuerySet) else queryset_or_model.objects.all()
+    return get_object_or_404(qs.for_user(user), **lookup)

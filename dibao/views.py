@@ -1,0 +1,60 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from dibao import selectors
+from dibao.forms import LoginForm
+from dibao.models import Role
+from dibao.pagination import paginate
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("密码已修改"))
+        return super().form_valid(form)
+
+
+@login_required
+def home(request):
+    """Each role's work bench: its region, its figures, its shortcuts."""
+    context = {"summary": selectors.home_summary(request.user)}
+    return render(request, "dibao/home.html", context)
+
+
+@login_required
+@require_GET
+def region_options(request):
+    """Children of a region for the cascading picker, limited to the user's subtree."""
+    parent = request.GET.get("parent", "")
+    regions = selectors.region_children(request.user, parent)
+    return render(request, "dibao/_region_options.html",
+                  {"regions": regions, "selected": request.GET.get("selected", "")})
+
+
+@login_required
+def audit_list(request):
+    """The audit trail of the user's region (supervisors and admins)."""
+    if request.user.role not in (Role.SUPERVISOR, Role.ADMIN, Role.COUNTY_REVIEWER):
+        raise PermissionDenied
+    records = selectors.audit_records(request.user, action=request.GET.get("action", ""),
+                                      object_type=request.GET.get("object_type", ""))
+    page = paginate(records, request.GET.get("page"), 50)
+    return render(request, "dibao/audit_list.html", {"page": page})

@@ -1,0 +1,63 @@
+// Cascading region picker: one <select> per level below the user's own region,
+// filled from /regions/options/ (already limited to the user's jurisdiction).
+(function () {
+  function fetchOptions(parent, selected) {
+    const url = "/regions/options/?parent=" + encodeURIComponent(parent || "") + "&selected=" + encodeURIComponent(selected || "");
+    return fetch(url, { credentials: "same-origin" }).then(r => r.text());
+  }
+
+  function prefixesOf(code) {
+    return [2, 4, 6, 9, 12].filter(n => code && n <= code.length).map(n => code.slice(0, n));
+  }
+
+  async function addLevel(picker, parent, selected) {
+    const html = await fetchOptions(parent, selected);
+    const count = (html.match(/<option value="\d/g) || []).length;
+    if (!count) return null;
+    const col = document.createElement("div");
+    col.className = "col-sm";
+    const select = document.createElement("select");
+    select.className = "form-select form-select-sm";
+    select.innerHTML = html;
+    select.dataset.parent = parent || "";
+    col.appendChild(select);
+    picker.querySelector(".region-picker-levels").appendChild(col);
+    select.addEventListener("change", () => onChange(picker, select));
+    return select;
+  }
+
+  function setValue(picker, code, label) {
+    const input = document.getElementById(picker.dataset.target);
+    if (input) input.value = code;
+    picker.querySelector(".region-picker-current").textContent = code ? (label + "（" + code + "）") : "";
+  }
+
+  async function onChange(picker, select) {
+    const cols = Array.from(picker.querySelectorAll(".region-picker-levels > div"));
+    const idx = cols.indexOf(select.parentElement);
+    cols.slice(idx + 1).forEach(c => c.remove());
+    const code = select.value || select.dataset.parent;
+    const chosen = select.options[select.selectedIndex];
+    setValue(picker, code, chosen && select.value ? chosen.text : "");
+    if (select.value) await addLevel(picker, select.value, "");
+  }
+
+  async function init(picker) {
+    const selected = picker.dataset.selected || "";
+    let select = await addLevel(picker, "", selected);
+    if (select && select.options.length === 2 && !select.value) { select.selectedIndex = 1; }
+    const chain = prefixesOf(selected);
+    while (select && select.value) {
+      const next = chain.find(p => p.length > select.value.length) || "";
+      select = await addLevel(picker, select.value, next);
+    }
+    const input = document.getElementById(picker.dataset.target);
+    if (input && !input.value) {
+      const first = picker.querySelector("select");
+      if (first && first.value) input.value = first.value;
+    }
+    if (selected) setValue(picker, selected, "");
+  }
+
+  document.addEventListener("DOMContentLoaded", () => document.querySelectorAll(".region-picker").forEach(init));
+})();
