@@ -15,6 +15,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Regions inside the caller's jurisdiction; `?parent=CODE` lists one node's children."""
 
     serializer_class = RegionSerializer
+    lookup_field = "code"
     filterset_fields = {"parent": ["exact"], "level": ["exact"], "code": ["startswith"]}
 
     def get_queryset(self):

@@ -21,7 +21,7 @@ def make_id(region: str = "220102", born: dt.date = dt.date(1970, 1, 1), seq: in
     n = next(_serial) if seq is None else seq
     order = (n % 499) * 2 + (1 if male else 0)
     body = f"{region[:6]}{born:%Y%m%d}{order:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # the last character stands for the digit itself
 
 
 def region_tree() -> dict[str, Region]:
