@@ -33,7 +33,7 @@ run: demo
 test: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -q -p no:randomly $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A dibao worker -l info
