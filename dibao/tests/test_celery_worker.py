@@ -1,0 +1,49 @@
+"""The production wiring: a real Celery worker on Redis runs a task against PostgreSQL."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from dibao.audit import audit_record
+from dibao.celery import app
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_on_redis_runs_the_audit_check():
+    if connection.vendor != "postgresql" or not _redis_up():
+        pytest.skip("needs PostgreSQL (a database the worker process can see) and Redis")
+    audit_record(actor=None, action="test.worker", object_type="t", object_id="1")
+    db = connection.settings_dict
+    env = dict(os.environ, REDIS_URL=REDIS_URL,
+               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dibao", "worker", "--pool=solo", "--concurrency=1",
+         "-l", "warning", "-n", f"test-{os.getpid()}@localhost", "--without-heartbeat", "--without-mingle",
+         "--without-gossip"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    saved = dict(app.conf)
+    try:
+        app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+        result = app.send_task("dibao.tasks.audit_verify_chain")
+        deadline = time.monotonic() + 60
+        while not result.ready() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        assert result.ready(), "the worker did not run the task"
+        assert result.get(timeout=5) == {"checked": 1, "broken_record": None}
+    finally:
+        app.conf.update({k: saved[k] for k in ("broker_url", "result_backend", "task_always_eager")})
+        worker.terminate()
+        worker.wait(timeout=20)
