@@ -1,4 +1,7 @@
 from django.contrib import messages
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -58,3 +61,21 @@ def audit_list(request):
                                       object_type=request.GET.get("object_type", ""))
     page = paginate(records, request.GET.get("page"), 50)
     return render(request, "dibao/audit_list.html", {"page": page})
+
+
+def healthz(request):
+    """Liveness for load balancers and compose: the database and the cache answer."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # reported, not raised: this page must always answer
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        cache.set("healthz", "1", 5)
+        checks["cache"] = "ok" if cache.get("healthz") == "1" else "error: no round trip"
+    except Exception as exc:
+        checks["cache"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)

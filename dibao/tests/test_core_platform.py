@@ -109,3 +109,10 @@ def test_concurrent_appends_never_fork_the_chain():
     assert broken is None and checked == AuditRecord.objects.count()
     prev_hashes = list(AuditRecord.objects.values_list("prev_hash", flat=True))
     assert len(prev_hashes) == len(set(prev_hashes))
+
+
+@pytest.mark.django_db
+def test_healthz_answers_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
