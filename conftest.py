@@ -4,6 +4,12 @@ import pytest
 from tests.factories import UserFactory, region_tree
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Hashing every fixture user's password with PBKDF2 costs seconds per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def regions(db):
     return region_tree()

@@ -191,6 +191,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Public complaint form: limits per client address. Behind a reverse proxy set
+# RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP) or every visitor shares the proxy's address.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+COMPLAINT_PUBLIC_RATE = os.environ.get("COMPLAINT_PUBLIC_RATE", "5/h")
+COMPLAINT_STATUS_RATE = os.environ.get("COMPLAINT_STATUS_RATE", "30/h")
+COMPLAINT_DEADLINE_WORKING_DAYS = int(os.environ.get("COMPLAINT_DEADLINE_WORKING_DAYS", "15"))
+
 # Who may see full ID numbers (the rest see them masked).
 ID_REVEAL_ROLES = {"caseworker", "county_reviewer", "inspector", "admin"}
 
