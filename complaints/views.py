@@ -1,0 +1,518 @@
+"""Pages for staff. Thin: fetch in scope (404 outside), validate the form, call one service."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dibao.models import Role
+from dibao.pagination import paginate
+from dibao.scoping import get_scoped_or_404
+from complaints import exports, forms, selectors, services
+from complaints.models import (
+    CheckResult, Clue, ClueCategory, ClueState, Complaint, ComplaintAttachment, ComplaintState, HomeVisit, Hotline,
+    Inspection, RectificationItem, RectificationStatus, Referral,
+)
+
+
+def _apply_errors(request, form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or as a message)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                message = error.message % error.params if error.params else error.message
+                if form is not None and field in form.fields:
+                    form.add_error(field, message)
+                elif form is not None:
+                    form.add_error(None, message)
+                else:
+                    messages.error(request, message)
+    else:
+        for message in exc.messages:
+            if form is not None:
+                form.add_error(None, message)
+            else:
+                messages.error(request, message)
+
+
+def _roles(user, *roles):
+    if user.role not in roles:
+        raise PermissionDenied(_("您的角色不能访问此页面"))
+
+
+@login_required
+def index(request):
+    user = request.user
+    context = {"counts": selectors.complaint_counts(user)}
+    if user.role == Role.INSPECTOR:
+        return redirect("complaints:clue_list")
+    return render(request, "complaints/index.html", context)
+
+
+# ---------------------------------------------------------------- complaints
+@login_required
+def complaint_list(request):
+    _roles(request.user, *services.COMPLAINT_HANDLERS)
+    qs = selectors.complaints(request.user, state=request.GET.get("state", ""),
+                              overdue=request.GET.get("overdue") == "1", q=request.GET.get("q", "").strip())
+    page = paginate(qs, request.GET.get("page"), 50)
+    return render(request, "complaints/complaint_list.html",
+                  {"page": page, "states": ComplaintState.choices, "today": timezone.localdate()})
+
+
+@login_required
+def complaint_create(request):
+    _roles(request.user, *services.COMPLAINT_HANDLERS)
+    form = forms.ComplaintForm(request.POST or None, user=request.user,
+                               initial={"received_on": timezone.localdate(), "channel": "phone"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.complaint_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+        else:
+            messages.success(request, _("已登记，查询码 %(code)s（请告知反映人）") % {"code": complaint.tracking_code})
+            if complaint.region_id.startswith(request.user.scope_prefix or ""):
+                return redirect("complaints:complaint_detail", pk=complaint.pk)
+            messages.info(request, _("该投诉反映工作人员问题，已转%(unit)s办理") % {"unit": complaint.owner_region.name})
+            return redirect("complaints:complaint_list")
+    return render(request, "complaints/complaint_form.html", {"form": form})
+
+
+def _complaint(request, pk) -> Complaint:
+    _roles(request.user, *services.COMPLAINT_HANDLERS)
+    return get_scoped_or_404(Complaint.objects.select_related("region", "owner_region", "subject_region",
+                                                              "accused_region", "subject_staff"), request.user, pk=pk)
+
+
+@login_required
+def complaint_detail(request, pk):
+    complaint = _complaint(request, pk)
+    user = request.user
+    is_owner = user.scope_prefix is None or complaint.owner_region_id.startswith(user.scope_prefix)
+    context = {
+        "c": complaint,
+        "identity_visible": complaint.identity_visible_to(user),
+        "is_owner": is_owner,
+        "assign_form": forms.AssignForm(),
+        "reply_form": forms.TextForm(label=_("答复意见（公开）"), initial={"text": complaint.reply}),
+        "verify_form": forms.TextForm(label=_("核查情况"), initial={"text": complaint.verification}),
+        "clue_form": forms.ClueFromComplaintForm(),
+        "attachments": complaint.attachments.all(),
+        "clues": Clue.objects.for_user(user).filter(complaint=complaint),
+        "today": timezone.localdate(),
+    }
+    return render(request, "complaints/complaint_detail.html", context)
+
+
+@login_required
+@require_POST
+def complaint_action(request, pk, action):
+    complaint = _complaint(request, pk)
+    user = request.user
+    try:
+        if action == "on_spot":
+            services.complaint_answer_on_spot(actor=user, complaint=complaint, reply=request.POST.get("text", ""))
+            messages.success(request, _("已当场回签并办结"))
+        elif action == "assign":
+            form = forms.AssignForm(request.POST)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for e in errors:
+                        messages.error(request, e)
+                return redirect("complaints:complaint_detail", pk=pk)
+            services.complaint_assign(actor=user, complaint=complaint, region=form.cleaned_data["region"],
+                                      working_days=form.cleaned_data["working_days"])
+            messages.success(request, _("已交办，办理期限 %(d)s") % {"d": complaint.deadline.isoformat()})
+            if not complaint.region_id.startswith(user.scope_prefix or ""):
+                return redirect("complaints:complaint_list")
+        elif action == "verify":
+            services.complaint_verify(actor=user, complaint=complaint, verification=request.POST.get("text", ""))
+            messages.success(request, _("核查情况已保存"))
+        elif action == "reply":
+            services.complaint_reply(actor=user, complaint=complaint, reply=request.POST.get("text", ""))
+            messages.success(request, _("答复已保存，反映人可凭查询码查看"))
+        elif action == "close":
+            services.complaint_close(actor=user, complaint=complaint)
+            messages.success(request, _("已办结"))
+        elif action == "clue":
+            form = forms.ClueFromComplaintForm(request.POST)
+            if form.is_valid():
+                clue = services.clue_create_from_complaint(actor=user, complaint=complaint,
+                                                           category=form.cleaned_data["category"],
+                                                           summary=form.cleaned_data["summary"])
+                messages.success(request, _("已登记问题线索 %(n)s") % {"n": clue.number})
+                return redirect("complaints:clue_detail", pk=clue.pk)
+            messages.error(request, _("请选择问题类型"))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        _apply_errors(request, None, exc)
+    return redirect("complaints:complaint_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def complaint_reveal(request, pk):
+    complaint = _complaint(request, pk)
+    identity = services.complaint_reveal_identity(actor=request.user, complaint=complaint)
+    return render(request, "complaints/_identity.html", {"identity": identity})
+
+
+@login_required
+def attachment_download(request, pk):
+    _roles(request.user, *services.COMPLAINT_HANDLERS)
+    return _send(get_scoped_or_404(ComplaintAttachment, request.user, pk=pk))
+
+
+@login_required
+def clue_attachment(request, pk, attachment_pk):
+    """The evidence behind a clue, for whoever may see the clue (incl. the body's inspectors)."""
+    _roles(request.user, *CLUE_READERS)
+    clue = get_scoped_or_404(Clue, request.user, pk=pk)
+    attachment = ComplaintAttachment.objects.filter(pk=attachment_pk, complaint_id=clue.complaint_id).first()
+    if attachment is None or clue.complaint_id is None:
+        raise Http404
+    return _send(attachment)
+
+
+def _send(attachment):
+    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                        as_attachment=attachment.content_type != "application/pdf",
+                        filename=attachment.original_name)
+
+
+# ---------------------------------------------------------------- clues
+CLUE_READERS = (Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)
+
+
+@login_required
+def clue_list(request):
+    _roles(request.user, *CLUE_READERS)
+    qs = selectors.clues(request.user, state=request.GET.get("state", ""), category=request.GET.get("category", ""),
+                         q=request.GET.get("q", "").strip())
+    page = paginate(qs, request.GET.get("page"), 50)
+    return render(request, "complaints/clue_list.html", {"page": page, "states": ClueState.choices,
+                                                         "categories": ClueCategory.choices})
+
+
+@login_required
+def clue_form(request, pk=None):
+    _roles(request.user, *services.CLUE_MANAGERS)
+    clue = get_scoped_or_404(Clue, request.user, pk=pk) if pk else None
+    form = forms.ClueForm(request.POST or None, instance=clue, user=request.user,
+                          initial=None if clue else {"received_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "staff"}
+        try:
+            if clue:
+                clue = Clue.objects.get(pk=clue.pk)  # the form mutated the instance; the service diffs
+                clue = services.clue_update(actor=request.user, clue=clue, data=data,
+                                            staff=list(form.cleaned_data["staff"]))
+            else:
+                clue = services.clue_create(actor=request.user, data=data, staff=list(form.cleaned_data["staff"]))
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+        else:
+            messages.success(request, _("线索 %(n)s 已保存") % {"n": clue.number})
+            return redirect("complaints:clue_detail", pk=clue.pk)
+    return render(request, "complaints/clue_form.html", {"form": form, "clue": clue})
+
+
+@login_required
+def clue_detail(request, pk):
+    _roles(request.user, *CLUE_READERS)
+    clue = get_scoped_or_404(selectors.clue_detail_queryset(request.user), request.user, pk=pk)
+    referral = getattr(clue, "referral", None)
+    user = request.user
+    is_body = bool(referral and user.role == Role.INSPECTOR and user.region_id == referral.body_region_id)
+    initial = {}
+    if referral:
+        initial = {"investigation": referral.investigation, "outcome": referral.outcome or None,
+                   "funds_recovered": referral.funds_recovered}
+        initial.update({f"n_{d.kind}": d.count for d in referral.disciplines.all()})
+    context = {
+        "clue": clue, "referral": referral, "is_body": is_body,
+        "can_manage": user.role in services.CLUE_MANAGERS,
+        "refer_form": forms.ReferForm(initial={"body_region": clue.region_id[:6]}),
+        "outcome_form": forms.OutcomeForm(initial=initial),
+        "typical_form": forms.TypicalCaseForm(),
+        "conclude_form": forms.TextForm(label=_("办理情况")),
+        "typical": getattr(clue, "typical_case", None),
+    }
+    return render(request, "complaints/clue_detail.html", context)
+
+
+@login_required
+@require_POST
+def clue_action(request, pk, action):
+    _roles(request.user, *CLUE_READERS)
+    clue = get_scoped_or_404(Clue.objects.select_related("region"), request.user, pk=pk)
+    user = request.user
+    try:
+        if action == "refer":
+            form = forms.ReferForm(request.POST)
+            if form.is_valid():
+                services.clue_refer(actor=user, clue=clue, body_region=form.cleaned_data["body_region"],
+                                    body_name=form.cleaned_data["body_name"], note=form.cleaned_data["note"])
+                messages.success(request, _("已移交纪检监察机关"))
+            else:
+                messages.error(request, _("请选择县级或以上的纪检监察机关所在区划"))
+        elif action == "conclude":
+            services.clue_conclude_directly(actor=user, clue=clue, handling=request.POST.get("text", ""))
+            messages.success(request, _("线索已办结"))
+        elif action == "outcome":
+            referral = _referral(clue)
+            form = forms.OutcomeForm(request.POST)
+            if form.is_valid():
+                services.referral_record(actor=user, referral=referral,
+                                         investigation=form.cleaned_data["investigation"],
+                                         outcome=form.cleaned_data["outcome"],
+                                         funds_recovered=form.cleaned_data["funds_recovered"],
+                                         disciplines=form.disciplines())
+                messages.success(request, _("调查结果已保存"))
+            else:
+                for field, errors in form.errors.items():
+                    label = form.fields[field].label if field in form.fields else ""
+                    for e in errors:
+                        messages.error(request, f"{label}：{e}" if label else e)
+        elif action == "close":
+            services.referral_conclude(actor=user, referral=_referral(clue))
+            messages.success(request, _("线索已办结，移交单位可查看结果"))
+        elif action == "typical":
+            form = forms.TypicalCaseForm(request.POST)
+            if form.is_valid():
+                services.typical_case_mark(actor=user, clue=clue, title=form.cleaned_data["title"],
+                                           summary=form.cleaned_data["summary"], month=form.cleaned_data["month"])
+                messages.success(request, _("已列为典型案例"))
+            else:
+                for errors in form.errors.values():
+                    for e in errors:
+                        messages.error(request, e)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        _apply_errors(request, None, exc)
+    return redirect("complaints:clue_detail", pk=pk)
+
+
+def _referral(clue) -> Referral:
+    referral = Referral.objects.filter(clue=clue).first()
+    if referral is None:
+        raise ValidationError(_("该线索尚未移交纪检监察机关"))
+    return referral
+
+
+@login_required
+def typical_list(request):
+    _roles(request.user, *CLUE_READERS)
+    month = None
+    if request.GET.get("month"):
+        try:
+            month = dt.date.fromisoformat(request.GET["month"] + "-01")
+        except ValueError:
+            messages.error(request, _("月份格式应为 YYYY-MM"))
+    qs = selectors.typical_cases(request.user, month=month)
+    page = paginate(qs, request.GET.get("page"), 50)
+    return render(request, "complaints/typical_list.html", {"page": page, "month": request.GET.get("month", "")})
+
+
+# ---------------------------------------------------------------- rectification
+RECT_READERS = (Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+
+
+@login_required
+def rectification_list(request):
+    _roles(request.user, *RECT_READERS)
+    qs = selectors.rectifications(request.user, status=request.GET.get("status", ""),
+                                  overdue=request.GET.get("overdue") == "1")
+    page = paginate(qs, request.GET.get("page"), 50)
+    return render(request, "complaints/rectification_list.html",
+                  {"page": page, "statuses": RectificationStatus.choices, "today": timezone.localdate()})
+
+
+@login_required
+def rectification_create(request):
+    _roles(request.user, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+    form = forms.RectificationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.rectification_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+        else:
+            messages.success(request, _("整改事项 %(n)s 已登记") % {"n": item.number})
+            return redirect("complaints:rectification_detail", pk=item.pk)
+    return render(request, "complaints/rectification_form.html", {"form": form})
+
+
+@login_required
+def rectification_detail(request, pk):
+    _roles(request.user, *RECT_READERS)
+    item = get_scoped_or_404(RectificationItem.objects.select_related("region", "clue", "closed_by"), request.user,
+                             pk=pk)
+    form = forms.RectificationProgressForm(request.POST or None, initial={"progress": item.progress,
+                                                                          "evidence": item.evidence})
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "close":
+                services.rectification_close(actor=request.user, item=item)
+                messages.success(request, _("已对账销号"))
+                return redirect("complaints:rectification_detail", pk=pk)
+            if form.is_valid():
+                services.rectification_update(actor=request.user, item=item, **form.cleaned_data)
+                messages.success(request, _("整改进展已保存"))
+                return redirect("complaints:rectification_detail", pk=pk)
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+    return render(request, "complaints/rectification_detail.html",
+                  {"item": item, "form": form, "today": timezone.localdate(),
+                   "can_close": request.user.role == Role.SUPERVISOR})
+
+
+# ---------------------------------------------------------------- hotlines and dial tests
+@login_required
+def hotline_list(request):
+    _roles(request.user, *RECT_READERS)
+    return render(request, "complaints/hotline_list.html", {
+        "hotlines": selectors.hotlines(request.user),
+        "by_hotline": selectors.dial_stats_by_hotline(request.user),
+        "by_county": selectors.dial_stats_by_county(request.user),
+        "can_edit": request.user.role in (Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN),
+        "can_dial": request.user.role in (Role.SUPERVISOR, Role.ADMIN),
+    })
+
+
+@login_required
+def hotline_form(request, pk=None):
+    _roles(request.user, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+    hotline = get_scoped_or_404(Hotline, request.user, pk=pk) if pk else None
+    form = forms.HotlineForm(request.POST or None, instance=hotline)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.hotline_save(actor=request.user, data=form.cleaned_data,
+                                  hotline=Hotline.objects.get(pk=pk) if pk else None)
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+        else:
+            messages.success(request, _("投诉举报电话已保存"))
+            return redirect("complaints:hotline_list")
+    return render(request, "complaints/simple_form.html", {"form": form, "title": _("投诉举报电话")})
+
+
+@login_required
+def dial_test_list(request):
+    _roles(request.user, *RECT_READERS)
+    page = paginate(selectors.dial_tests(request.user), request.GET.get("page"), 50)
+    return render(request, "complaints/dial_test_list.html", {"page": page})
+
+
+@login_required
+def dial_test_create(request):
+    _roles(request.user, Role.SUPERVISOR, Role.ADMIN)
+    form = forms.DialTestForm(request.POST or None, user=request.user,
+                              initial={"called_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.dial_test_record(actor=request.user, hotline=data["hotline"], called_at=data["called_at"],
+                                      number=data["number"], answered=data["answered"],
+                                      handled_properly=data["handled_properly"], notes=data["notes"])
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+        else:
+            messages.success(request, _("拨打记录已保存"))
+            return redirect("complaints:dial_test_list")
+    return render(request, "complaints/simple_form.html", {"form": form, "title": _("登记拨打督导")})
+
+
+# ---------------------------------------------------------------- spot checks
+@login_required
+def inspection_list(request):
+    _roles(request.user, *RECT_READERS)
+    page = paginate(selectors.inspections(request.user), request.GET.get("page"), 50)
+    return render(request, "complaints/inspection_list.html",
+                  {"page": page, "can_create": request.user.role in (Role.SUPERVISOR, Role.ADMIN)})
+
+
+@login_required
+def inspection_create(request):
+    _roles(request.user, Role.SUPERVISOR, Role.ADMIN)
+    form = forms.InspectionForm(request.POST or None, initial={"inspected_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            inspection = services.inspection_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(request, form, exc)
+        else:
+            return redirect("complaints:inspection_detail", pk=inspection.pk)
+    return render(request, "complaints/simple_form.html", {"form": form, "title": _("新建督查"), "picker": True})
+
+
+@login_required
+def inspection_detail(request, pk):
+    _roles(request.user, *RECT_READERS)
+    inspection = get_scoped_or_404(Inspection.objects.select_related("region", "checklist"), request.user, pk=pk)
+    can_edit = request.user.role in (Role.SUPERVISOR, Role.ADMIN)
+    items = list(inspection.checklist.items.all())
+    existing = {r.item_id: r for r in inspection.results.all()}
+    sample_form = forms.SampleForm(request.POST if request.POST.get("action") == "sample" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "results":
+                results = {}
+                for item in items:
+                    value = request.POST.get(f"r_{item.pk}", "")
+                    if value:
+                        results[item.pk] = (value, request.POST.get(f"note_{item.pk}", "")[:300])
+                services.inspection_record_results(actor=request.user, inspection=inspection, results=results,
+                                                   summary=request.POST.get("summary", ""))
+                messages.success(request, _("检查结果已保存"))
+                return redirect("complaints:inspection_detail", pk=pk)
+            if request.POST.get("action") == "sample" and sample_form.is_valid():
+                d = sample_form.cleaned_data
+                services.sample_draw(actor=request.user, inspection=inspection, township=d["township"],
+                                     count=d["count"], percent=d["percent"], seed=d["seed"])
+                messages.success(request, _("已抽取入户样本"))
+                return redirect("complaints:inspection_detail", pk=pk)
+        except ValidationError as exc:
+            _apply_errors(request, sample_form if request.POST.get("action") == "sample" else None, exc)
+    rows = [(item, existing.get(item.pk)) for item in items]
+    return render(request, "complaints/inspection_detail.html", {
+        "inspection": inspection, "rows": rows, "can_edit": can_edit, "results": CheckResult.choices,
+        "samples": selectors.samples(inspection), "sample_form": sample_form, "visit_form": forms.VisitForm(),
+    })
+
+
+@login_required
+@require_POST
+def visit_record(request, pk):
+    visit = get_scoped_or_404(HomeVisit.objects.select_related("sample"), request.user, pk=pk)
+    _roles(request.user, Role.SUPERVISOR, Role.ADMIN)
+    form = forms.VisitForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("请填写走访结果和走访日期"))
+        services.visit_record(actor=request.user, visit=visit, **form.cleaned_data)
+        messages.success(request, _("走访结果已保存"))
+    except ValidationError as exc:
+        _apply_errors(request, None, exc)
+    return redirect("complaints:inspection_detail", pk=visit.sample.inspection_id)
+
+
+# ---------------------------------------------------------------- exports
+@login_required
+def export(request, kind):
+    allowed = {"clues": CLUE_READERS, "typical": CLUE_READERS, "rectification": RECT_READERS,
+               "dial_tests": RECT_READERS}
+    if kind not in allowed:
+        raise Http404
+    _roles(request.user, *allowed[kind])
+    return exports.download(request.user, kind)
