@@ -15,6 +15,8 @@ from dibao.audit import audit_record, diff, model_snapshot
 from dibao.models import Region, Role, User
 
 REGISTRY_EDITORS = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.ADMIN}
+# Supervisors read the registry; inspectors see only what is referred to them (complaints app).
+REGISTRY_READERS = REGISTRY_EDITORS | {Role.SUPERVISOR}
 
 
 def _require_region_in_scope(user: User, region: Region) -> None:
@@ -52,6 +54,8 @@ def check_household_rules(household: Household) -> None:
 def _audit_household(*, actor: User, action: str, household: Household, before: dict | None, note: str = ""):
     after = model_snapshot(household, exclude=("created_at", "updated_at"))
     b, a = diff(before, after)
+    if before is not None and not a and not note:
+        return  # saved without a change (e.g. only member rows were edited): nothing to trace
     audit_record(actor=actor, action=action, object_type="household", object_id=household.pk,
                  region_code=household.region_id, before=b, after=a, note=note)
 
@@ -95,6 +99,70 @@ def household_update(*, actor: User, household: Household, data: dict[str, Any],
     return household
 
 
+def _head_member_data(household: Household) -> dict[str, Any]:
+    return {"name": household.head_name, "id_number": household.head_id_number, "relation": Relation.SELF}
+
+
+def _member_row_error(index: int, error: ValidationError) -> ValidationError:
+    """Name the member row (1-based, as the form shows it) in an error from a member service."""
+    messages = error.messages
+    return ValidationError({"members": [_("第 %(n)d 位成员：%(msg)s") % {"n": index + 1, "msg": m} for m in messages]})
+
+
+@transaction.atomic
+def household_save(*, actor: User, data: dict[str, Any], members: list[dict[str, Any]] = (),
+                   household: Household | None = None, note: str = "") -> Household:
+    """Create (household=None) or update a household with its member rows, all or nothing.
+
+    `members` rows: without "id" a new member; with "id" an update of that member of this
+    household; with "id" and "DELETE": True a removal. The head always is the 本人 member:
+    it is added when missing and follows the head's name and ID number, so a caseworker
+    enters the head once.
+    """
+    if household is None:
+        household = household_create(actor=actor, data=data)
+    else:
+        household = household_update(actor=actor, household=household, data=data, note=note)
+    existing = {m.pk: m for m in household.members.all()}
+    head = next((m for m in existing.values() if m.relation == Relation.SELF), None)
+    head_data = _head_member_data(household)
+    if head is None:
+        clash = next((m for m in existing.values() if m.id_number == household.head_id_number), None)
+        if clash is not None:
+            raise ValidationError({"head_id_number": _("户主身份证号已登记为本户其他成员（%(name)s），请核对") % {"name": clash.name}})
+        member_add(actor=actor, household=household, data=head_data)
+    elif (head.name, head.id_number) != (head_data["name"], head_data["id_number"]):
+        try:
+            member_update(actor=actor, member=head, data={"name": head_data["name"], "id_number": head_data["id_number"]})
+        except ValidationError as error:
+            raise ValidationError({"head_id_number": error.messages})
+    for index, row in enumerate(members):
+        row = dict(row)
+        pk = row.pop("id", None)
+        delete = row.pop("DELETE", False)
+        try:
+            if pk is None:
+                if not delete:
+                    member_add(actor=actor, household=household, data=row)
+                continue
+            member = existing.get(pk)
+            if member is None:
+                raise ValidationError(_("该成员不属于本户"))
+            if delete:
+                member_remove(actor=actor, member=member)
+            elif member.relation == Relation.SELF:
+                # name and ID number of the head come from the household itself
+                row.pop("name", None)
+                row.pop("id_number", None)
+                row["relation"] = Relation.SELF
+                member_update(actor=actor, member=member, data=row)
+            else:
+                member_update(actor=actor, member=member, data=row)
+        except ValidationError as error:
+            raise _member_row_error(index, error)
+    return household
+
+
 @transaction.atomic
 def household_exit(*, actor: User, household: Household, exited_on: dt.date, reason: str,
                    note: str = "") -> Household:
@@ -126,6 +194,8 @@ def household_reveal_id(*, actor: User, household: Household, member: Member | N
 def _audit_member(*, actor: User, action: str, member: Member, before: dict | None):
     after = None if action == "member.delete" else model_snapshot(member)
     b, a = diff(before, after)
+    if action == "member.update" and not a:
+        return
     audit_record(actor=actor, action=action, object_type="member", object_id=member.pk,
                  region_code=member.household.region_id, before=b, after=a,
                  note=f"{member.household.household_no}")
@@ -139,11 +209,22 @@ def _check_member_unique(household: Household, id_number: str, exclude_pk=None) 
         raise ValidationError({"id_number": _("身份证号 %(id)s 在本户已登记") % {"id": idnumber.mask_id(id_number)}})
 
 
+def _check_single_head(household: Household, relation: str, exclude_pk=None) -> None:
+    if relation != Relation.SELF:
+        return
+    heads = Member.objects.filter(household=household, relation=Relation.SELF)
+    if exclude_pk:
+        heads = heads.exclude(pk=exclude_pk)
+    if heads.exists():
+        raise ValidationError({"relation": _("本户已有户主（本人），每户只能有一位")})
+
+
 @transaction.atomic
 def member_add(*, actor: User, household: Household, data: dict[str, Any]) -> Member:
     _require_editor(actor)
     data = _validated_member_data(data)
     _check_member_unique(household, data["id_number"])
+    _check_single_head(household, data.get("relation"))
     member = Member(household=household, **data)
     member.full_clean(exclude=["household"], validate_constraints=False)
     member.save()
@@ -157,6 +238,7 @@ def member_update(*, actor: User, member: Member, data: dict[str, Any]) -> Membe
     before = model_snapshot(member)
     data = _validated_member_data({**{"id_number": member.id_number}, **data})
     _check_member_unique(member.household, data["id_number"], exclude_pk=member.pk)
+    _check_single_head(member.household, data.get("relation", member.relation), exclude_pk=member.pk)
     for key, value in data.items():
         setattr(member, key, value)
     member.full_clean(exclude=["household"], validate_constraints=False)

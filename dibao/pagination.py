@@ -97,6 +97,14 @@ class ApiPagination(BasePagination):
             ("results", data),
         ]))
 
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "required": False, "in": "query", "description": "页码（从 1 开始）",
+             "schema": {"type": "integer"}},
+            {"name": "page_size", "required": False, "in": "query", "description": "每页条数（最多 500）",
+             "schema": {"type": "integer"}},
+        ]
+
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",

@@ -34,7 +34,8 @@ def test_worker_on_redis_runs_the_audit_check():
         [sys.executable, "-m", "celery", "-A", "dibao", "worker", "--pool=solo", "--concurrency=1",
          "-l", "warning", "-n", f"test-{os.getpid()}@localhost", "--without-heartbeat", "--without-mingle",
          "--without-gossip"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    saved = dict(app.conf)
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    saved = {k: app.conf[k] for k in keys}
     try:
         app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
         result = app.send_task("dibao.tasks.audit_verify_chain")
@@ -44,6 +45,6 @@ def test_worker_on_redis_runs_the_audit_check():
         assert result.ready(), "the worker did not run the task"
         assert result.get(timeout=5) == {"checked": 1, "broken_record": None}
     finally:
-        app.conf.update({k: saved[k] for k in ("broker_url", "result_backend", "task_always_eager")})
+        app.conf.update(saved)
         worker.terminate()
         worker.wait(timeout=20)

@@ -56,8 +56,35 @@
       const first = picker.querySelector("select");
       if (first && first.value) input.value = first.value;
     }
-    if (selected) setValue(picker, selected, "");
+    if (selected) {
+      const chosen = Array.from(picker.querySelectorAll("select")).filter(s => s.value).pop();
+      setValue(picker, selected, chosen && chosen.value === selected ? chosen.options[chosen.selectedIndex].text : "");
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => document.querySelectorAll(".region-picker").forEach(init));
+})();
+
+// Inline formsets: "add a row" clones the formset's empty form (<template data-formset-empty>)
+// with the next index and bumps TOTAL_FORMS, as Django's formset management form expects.
+(function () {
+  function addRow(box) {
+    const prefix = box.dataset.formset;
+    const total = box.querySelector("#id_" + prefix + "-TOTAL_FORMS");
+    const template = box.querySelector("template[data-formset-empty]");
+    const index = parseInt(total.value, 10);
+    const html = template.innerHTML.replace(/__prefix__/g, String(index));
+    const body = box.querySelector("[data-formset-body]");
+    body.insertAdjacentHTML("beforeend", html);
+    total.value = String(index + 1);
+    const first = body.lastElementChild && body.lastElementChild.querySelector("input:not([type=hidden])");
+    if (first) first.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-formset-add]");
+    if (!button) return;
+    const box = button.closest("[data-formset]");
+    if (box) addRow(box);
+  });
 })();

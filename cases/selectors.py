@@ -1,0 +1,153 @@
+"""Reads of the registry, already limited to the user's jurisdiction.
+
+The filter sets serve both the pages and the API, so a filter means the same in both.
+"""
+from __future__ import annotations
+
+import copy
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Category, Household, ManagementClass, Member, RelativeFiling, Staff, StaffType, Status
+from dibao import idnumber
+from dibao.models import AuditRecord, User, natural_code
+from dibao.selectors import object_timeline
+
+# Audit snapshots carry full ID numbers; the timeline shows them masked.
+_ID_KEYS = {"head_id_number", "id_number", "relative_id_number"}
+
+
+def looks_like_id(text: str) -> bool:
+    """18 characters, digits with an optional trailing X: searched as an exact ID number."""
+    value = idnumber.normalize_id(text)
+    return len(value) == 18 and value[:17].isdigit()
+
+
+def search_households(queryset, q: str):
+    """Exact ID number (head or any member) or household number; otherwise head name prefix.
+
+    Every branch is an index lookup, so a search stays fast over a province.
+    """
+    q = idnumber.normalize_text(q)
+    if not q:
+        return queryset
+    if looks_like_id(q):
+        number = idnumber.normalize_id(q)
+        in_members = Member.objects.filter(id_number=number).values("household_id")
+        return queryset.filter(Q(head_id_number=number) | Q(pk__in=in_members))
+    return queryset.filter(Q(household_no=q) | Q(head_name__startswith=q))
+
+
+def _region_prefix(queryset, name, value):
+    code = natural_code((value or "").strip())
+    if not code:
+        return queryset
+    field = queryset.model.region_field
+    return queryset.filter(**{f"{field}__startswith": code})
+
+
+class HouseholdFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(method=_region_prefix, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("状态"), empty_label=_("全部"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("保障类别"), empty_label=_("全部"))
+    management_class = django_filters.ChoiceFilter(choices=ManagementClass.choices, label=_("分类管理"), empty_label=_("全部"))
+    household_no = django_filters.CharFilter(label=_("户编号"))
+    q = django_filters.CharFilter(method="filter_q", label=_("姓名、户编号或身份证号"))
+
+    class Meta:
+        model = Household
+        fields = ["region", "status", "category", "management_class", "household_no", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return search_households(queryset, value)
+
+
+class MemberFilter(django_filters.FilterSet):
+    household = django_filters.NumberFilter(label=_("家庭ID"))
+    household_no = django_filters.CharFilter(field_name="household__household_no", label=_("户编号"))
+    region = django_filters.CharFilter(method=_region_prefix, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
+    id_number = django_filters.CharFilter(method="filter_id", label=_("身份证号"))
+
+    class Meta:
+        model = Member
+        fields = ["household", "household_no", "region", "id_number"]
+
+    def filter_id(self, queryset, name, value):
+        return queryset.filter(id_number=idnumber.normalize_id(value))
+
+
+class StaffFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(method=_region_prefix, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
+    staff_type = django_filters.ChoiceFilter(choices=StaffType.choices, label=_("人员类别"), empty_label=_("全部"))
+    q = django_filters.CharFilter(method="filter_q", label=_("姓名或身份证号"))
+
+    class Meta:
+        model = Staff
+        fields = ["region", "staff_type", "q"]
+
+    def filter_q(self, queryset, name, value):
+        value = idnumber.normalize_text(value)
+        if looks_like_id(value):
+            return queryset.filter(id_number=idnumber.normalize_id(value))
+        return queryset.filter(name__startswith=value) if value else queryset
+
+
+class FilingFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(method=_region_prefix, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
+    staff = django_filters.NumberFilter(label=_("备案人ID"))
+    household_no = django_filters.CharFilter(field_name="household__household_no", label=_("户编号"))
+    q = django_filters.CharFilter(method="filter_q", label=_("亲属姓名或身份证号"))
+
+    class Meta:
+        model = RelativeFiling
+        fields = ["region", "staff", "household_no", "q"]
+
+    def filter_q(self, queryset, name, value):
+        value = idnumber.normalize_text(value)
+        if looks_like_id(value):
+            return queryset.filter(relative_id_number=idnumber.normalize_id(value))
+        return queryset.filter(relative_name__startswith=value) if value else queryset
+
+
+def households(user: User):
+    return Household.objects.for_user(user).select_related("region").order_by("household_no")
+
+
+def household_detail(user: User):
+    return Household.objects.for_user(user).select_related("region")
+
+
+def members(user: User):
+    return Member.objects.for_user(user).select_related("household").order_by("household_id", "id")
+
+
+def staff(user: User):
+    return Staff.objects.for_user(user).select_related("region").order_by("region_id", "name", "id")
+
+
+def filings(user: User):
+    return (RelativeFiling.objects.for_user(user).select_related("staff", "household")
+            .order_by("-filed_on", "id"))
+
+
+def household_timeline(user: User, household: Household) -> list[AuditRecord]:
+    """The household's audit trail with its members' (deleted ones too), ID numbers masked."""
+    member_ids = [str(pk) for pk in household.members.values_list("pk", flat=True)]
+    members_q = (Q(object_type="member", object_id__in=member_ids)
+                 | Q(object_type="member", region_code=household.region_id, note=household.household_no))
+    records = list(object_timeline(user, object_type="household", object_ids=[household.pk], extra=members_q))
+    return [masked_record(r) for r in records]
+
+
+def masked_record(record: AuditRecord) -> AuditRecord:
+    """A copy for display (never saved) whose snapshots show ID numbers masked."""
+    shown = copy.copy(record)
+    for attr in ("before", "after"):
+        snapshot = getattr(record, attr)
+        if snapshot:
+            setattr(shown, attr, {k: (idnumber.mask_id(v) if k in _ID_KEYS and isinstance(v, str) else v)
+                                  for k, v in snapshot.items()})
+    return shown
