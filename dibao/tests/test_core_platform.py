@@ -116,3 +116,16 @@ def test_healthz_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+def test_timeline_shows_field_labels_not_column_names(users, client_for):
+    from decimal import Decimal
+
+    from cases import services
+    from tests.factories import HouseholdFactory
+
+    household = HouseholdFactory(region_id="220102001001")
+    services.household_update(actor=users["caseworker_a"], household=household,
+                              data={"monthly_amount": Decimal("1200.00")}, note="调整保障金额")
+    page = client_for(users["supervisor"]).get("/audit/").content.decode()
+    assert "月保障金额" in page and "monthly_amount" not in page
