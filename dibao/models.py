@@ -135,6 +135,11 @@ class User(AbstractUser):
         from django.conf import settings
         return self.role in settings.ID_REVEAL_ROLES
 
+    @property
+    def can_export_full_id(self) -> bool:
+        from django.conf import settings
+        return self.role in settings.ID_EXPORT_ROLES
+
 
 class AuditRecord(models.Model):
     """One step of the append-only, hash-chained audit trail (步步有痕迹、环环能倒查).

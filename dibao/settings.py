@@ -198,8 +198,12 @@ COMPLAINT_PUBLIC_RATE = os.environ.get("COMPLAINT_PUBLIC_RATE", "5/h")
 COMPLAINT_STATUS_RATE = os.environ.get("COMPLAINT_STATUS_RATE", "30/h")
 COMPLAINT_DEADLINE_WORKING_DAYS = int(os.environ.get("COMPLAINT_DEADLINE_WORKING_DAYS", "15"))
 
-# Who may see full ID numbers (the rest see them masked).
+# Who may see full ID numbers on screen (the rest see them masked; each reveal is audited).
 ID_REVEAL_ROLES = {"caseworker", "county_reviewer", "inspector", "admin"}
+# Who gets full ID numbers in downloaded statistics forms and findings lists. A file leaves
+# the system, so township caseworkers and supervisors get masked numbers there; the
+# registry export that is meant for re-import follows ID_REVEAL_ROLES instead.
+ID_EXPORT_ROLES = {"county_reviewer", "inspector", "admin"}
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from rest_framework.routers import DefaultRouter
+
+from reports.api import RollupRowViewSet
+
+router = DefaultRouter()
+router.register("rollups", RollupRowViewSet, basename="rollup")
+urlpatterns = router.urls

@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from reports import views
+
+app_name = "public_notice"
+urlpatterns = [
+    path("<str:code>/", views.public_notice, name="notice"),
+]
