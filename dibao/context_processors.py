@@ -11,6 +11,7 @@ NAV_ITEMS = [
     (_("复核比对"), "audits:index", {"caseworker", "county_reviewer", "supervisor", "admin"}),
     (_("投诉与线索"), "complaints:index", {"caseworker", "county_reviewer", "supervisor", "inspector", "admin"}),
     (_("统计报表"), "reports:index", {"county_reviewer", "supervisor", "admin"}),
+    (_("排查统计表"), "reports:exports", {"caseworker"}),
 ]
 
 

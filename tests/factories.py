@@ -61,6 +61,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Household
+        skip_postgeneration_save = True
 
     household_no = factory.Sequence(lambda n: f"H{n:08d}")
     region_id = "220102001001"
