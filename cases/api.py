@@ -215,7 +215,8 @@ class HouseholdViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.households(self.request.user).prefetch_related("members")
+        region = self.request.query_params.get("region", "")
+        return selectors.households(self.request.user, region=region).prefetch_related("members")
 
     def perform_create(self, serializer):
         serializer.instance = _service_call(services.household_save, actor=self.request.user,

@@ -118,8 +118,10 @@ class Household(models.Model):
         verbose_name_plural = _("低保家庭")
         ordering = ["household_no"]
         indexes = [
-            models.Index(fields=["region", "household_no"], name="household_region_no_idx"),
-            models.Index(fields=["head_name"], name="household_head_name_idx"),
+            # Pattern opclasses: the database collation is not C, so only these serve LIKE 'prefix%'.
+            models.Index(fields=["region", "household_no"], name="household_region_no_idx",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["head_name"], name="household_head_name_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -49,8 +49,14 @@ def _region_prefix(queryset, name, value):
     return queryset.filter(**{f"{field}__startswith": code})
 
 
+def _region_in_scope(queryset, name, value):
+    """Declared for the form and the API schema; `households(user, region=…)` applies it
+    as part of the jurisdiction so the query carries a single prefix condition."""
+    return queryset
+
+
 class HouseholdFilter(django_filters.FilterSet):
-    region = django_filters.CharFilter(method=_region_prefix, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
+    region = django_filters.CharFilter(method=_region_in_scope, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("状态"), empty_label=_("全部"))
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("保障类别"), empty_label=_("全部"))
     management_class = django_filters.ChoiceFilter(choices=ManagementClass.choices, label=_("分类管理"), empty_label=_("全部"))
@@ -112,8 +118,11 @@ class FilingFilter(django_filters.FilterSet):
         return queryset.filter(relative_name__startswith=value) if value else queryset
 
 
-def households(user: User):
-    return Household.objects.for_user(user).select_related("region").order_by("household_no")
+def households(user: User, *, region: str = ""):
+    """Ordered by region then number: the (region_code, household_no) index serves both the
+    jurisdiction prefix and the order, so a page never sorts a whole county."""
+    return (Household.objects.for_user(user, within=region).select_related("region")
+            .order_by("region_id", "household_no"))
 
 
 def household_detail(user: User):

@@ -56,7 +56,8 @@ def _filtered_page(request, filterset_class, queryset):
 
 @reader_required
 def household_list(request):
-    filterset, page = _filtered_page(request, selectors.HouseholdFilter, selectors.households(request.user))
+    filterset, page = _filtered_page(request, selectors.HouseholdFilter,
+                                     selectors.households(request.user, region=request.GET.get("region", "")))
     return render(request, "cases/household_list.html",
                   {"filter": filterset, "page": page, "can_edit": _can_edit(request.user)})
 

@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-EXACT_COUNT_LIMIT = 10000
+EXACT_COUNT_LIMIT = 1000
 
 
 def estimated_count(queryset) -> tuple[int, bool]:
