@@ -129,3 +129,17 @@ def test_timeline_shows_field_labels_not_column_names(users, client_for):
                               data={"monthly_amount": Decimal("1200.00")}, note="调整保障金额")
     page = client_for(users["supervisor"]).get("/audit/").content.decode()
     assert "月保障金额" in page and "monthly_amount" not in page
+
+
+def test_narrowing_the_scope_never_widens_it(users):
+    from cases.models import Household
+    from tests.factories import HouseholdFactory
+
+    mine = HouseholdFactory(region_id="220102001001")
+    neighbour = HouseholdFactory(region_id="220102002001")
+    caseworker, reviewer = users["caseworker_a"], users["reviewer"]
+    assert list(Household.objects.for_user(caseworker, within="220102002")) == []
+    assert list(Household.objects.for_user(caseworker, within="220102")) == [mine]
+    assert list(Household.objects.for_user(caseworker, within="220102001001000"[:12])) == [mine]
+    assert list(Household.objects.for_user(reviewer, within="220102002000")) == [neighbour]
+    assert list(Household.objects.for_user(reviewer, within="220103")) == []
