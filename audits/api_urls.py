@@ -1,1 +1,10 @@
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from audits.api import BatchViewSet, EntryCheckView, FindingViewSet, TaskViewSet
+
+router = DefaultRouter()
+router.register("rescreen-batches", BatchViewSet, basename="rescreen-batch")
+router.register("findings", FindingViewSet, basename="finding")
+router.register("verification-tasks", TaskViewSet, basename="verification-task")
+urlpatterns = [path("entry-check/", EntryCheckView.as_view(), name="entry-check"), *router.urls]

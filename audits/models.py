@@ -8,6 +8,8 @@ one INSERT … SELECT / COPY plus flipping `is_current`.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dibao.scoping import ScopedQuerySet
+
 
 class RefKind(models.TextChoices):
     DEATHS = "deaths", _("死亡人员")
@@ -174,3 +176,240 @@ REF_MODELS = {
     RefKind.PROPERTY: PropertyRecord,
     RefKind.KINSHIP: KinshipRecord,
 }
+
+
+# ---------------------------------------------------------------------------
+# Rescreening batches, findings, verification tasks
+# ---------------------------------------------------------------------------
+
+
+class BatchState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("运行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class RescreenBatch(models.Model):
+    """One run of every rule of rules.md over a region as of a date.
+
+    `region_code` empty = no region filter (everything in the database, including
+    five-group findings that have no region at all).
+    """
+
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True, db_index=True)
+    as_of = models.DateField(_("比对基准日"))
+    params = models.JSONField(_("规则参数"), default=dict)
+    state = models.CharField(_("状态"), max_length=8, choices=BatchState.choices, default=BatchState.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    counts = models.JSONField(_("各规则疑点数"), default=dict, blank=True)
+    staged_rules = models.JSONField(_("已完成的规则"), default=list, blank=True)
+    new_count = models.PositiveIntegerField(_("新增"), default=0)
+    open_count = models.PositiveIntegerField(_("仍未解决"), default=0)
+    resolved_count = models.PositiveIntegerField(_("已消除"), default=0)
+    previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name=_("上一批次"))
+    started_by = models.ForeignKey("dibao.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("发起人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("复核批次")
+        verbose_name_plural = _("复核批次")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["region_code", "state", "-id"], name="batch_region_state_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.region_code or _('全部')} {self.as_of}"
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values()) if self.counts else 0
+
+
+class BatchChunk(models.Model):
+    """One county of a batch; its findings are written in one transaction with its state."""
+
+    NO_REGION = "-"  # the chunk of five-group findings without any region code
+
+    batch = models.ForeignKey(RescreenBatch, on_delete=models.CASCADE, related_name="chunks")
+    region_code = models.CharField(_("区划代码"), max_length=12)
+    state = models.CharField(_("状态"), max_length=8, choices=BatchState.choices, default=BatchState.QUEUED)
+    counts = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("批次分块")
+        ordering = ["batch_id", "region_code"]
+        constraints = [models.UniqueConstraint(fields=["batch", "region_code"], name="chunk_unique_region")]
+
+
+class StagedFinding(models.Model):
+    """A batch's findings before they are split into county chunks.
+
+    Each rule runs once over the batch's whole region (hash joins over the province, not a
+    nested loop per county); the chunks then move their county's rows into `Finding`.
+    Removed when the batch finishes.
+    """
+
+    batch = models.ForeignKey(RescreenBatch, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=24)
+    household_id = models.BigIntegerField(null=True)
+    id_number = models.CharField(max_length=18, blank=True)
+    name = models.CharField(max_length=50, blank=True)
+    region_code = models.CharField(max_length=12, blank=True)
+    subject_key = models.CharField(max_length=40)
+    detail = models.TextField()
+    evidence_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "region_code"], name="staged_batch_region_idx")]
+
+
+class Novelty(models.TextChoices):
+    NEW = "new", _("新增")
+    OPEN = "open", _("仍未解决")
+
+
+class FindingState(models.TextChoices):
+    PENDING = "pending", _("待复核")
+    CONFIRMED = "confirmed", _("属实")
+    DISMISSED = "dismissed", _("排除")
+    AUTO_DISMISSED = "auto_dismissed", _("已排除（证据未变）")
+    TASKED = "tasked", _("已转乡镇核查")
+    REPORTED = "reported", _("数据质量（仅报告）")
+
+
+class Finding(models.Model):
+    batch = models.ForeignKey(RescreenBatch, on_delete=models.CASCADE, related_name="findings")
+    chunk = models.ForeignKey(BatchChunk, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(_("规则代码"), max_length=24)
+    household = models.ForeignKey("cases.Household", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="findings", verbose_name=_("家庭"), db_constraint=False)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    # Identifies the same problem across batches: rule + this key (household:person).
+    subject_key = models.CharField(max_length=40)
+    detail = models.TextField(_("说明"))
+    evidence_hash = models.CharField(_("证据指纹"), max_length=64)
+    novelty = models.CharField(_("比对上批"), max_length=8, choices=Novelty.choices, default=Novelty.NEW)
+    state = models.CharField(_("复核状态"), max_length=16, choices=FindingState.choices,
+                             default=FindingState.PENDING)
+    first_raised_on = models.DateField(_("首次发现日期"))
+    carried_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("沿用的复核结论"))
+    decided_by = models.ForeignKey("dibao.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("复核人"))
+    decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("复核意见"), blank=True)
+    actions = models.JSONField(_("处理措施"), default=dict, blank=True)
+    funds_recovered = models.DecimalField(_("追回资金"), max_digits=12, decimal_places=2, null=True, blank=True)
+    clue_id = models.BigIntegerField(_("线索编号"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("疑点")
+        verbose_name_plural = _("疑点")
+        ordering = ["batch_id", "rule", "region_code", "subject_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "rule", "subject_key"], name="finding_unique_subject"),
+        ]
+        indexes = [
+            models.Index(fields=["chunk"], name="finding_chunk_idx"),
+            models.Index(fields=["rule", "subject_key"], name="finding_rule_subject_idx"),
+            models.Index(fields=["region_code"], name="finding_region_idx"),
+            models.Index(fields=["household"], name="finding_household_idx"),
+            models.Index(fields=["state", "decided_at"], name="finding_state_decided_idx"),
+            models.Index(fields=["first_raised_on"], name="finding_first_raised_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.subject_key}"
+
+    @property
+    def section(self) -> str:
+        from audits.rules import RULES
+        return RULES[self.rule].section
+
+    @property
+    def rule_name(self) -> str:
+        from audits.rules import RULES
+        rule = RULES.get(self.rule)
+        return rule.name if rule else self.rule
+
+
+class TaskOutcome(models.TextChoices):
+    OPEN = "", _("待核查")
+    ENROLLED = "enrolled", _("已纳入低保")
+    NOT_ELIGIBLE = "not_eligible", _("不符合条件")
+    UNREACHABLE = "unreachable", _("无法联系")
+
+
+class VerificationTask(models.Model):
+    """A five-group person (漏保) the township must visit: one per person per batch region."""
+
+    scope_region = models.CharField(_("批次区划"), max_length=12, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    township_code = models.CharField(_("乡镇"), max_length=9, blank=True, db_index=True)
+    household = models.ForeignKey("cases.Household", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", db_constraint=False, verbose_name=_("原家庭"))
+    is_disabled = models.BooleanField(_("重度残疾人"), default=False)
+    is_ill = models.BooleanField(_("重病患者"), default=False)
+    is_poor = models.BooleanField(_("建档立卡贫困人口"), default=False)
+    is_exited = models.BooleanField(_("2016年以来退保"), default=False)
+    is_rejected = models.BooleanField(_("2017年以来未通过"), default=False)
+    first_batch = models.ForeignKey(RescreenBatch, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_batch = models.ForeignKey(RescreenBatch, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_on = models.DateField(_("下发日期"))
+    deadline = models.DateField(_("办理期限"))
+    visited_on = models.DateField(_("入户核查日期"), null=True, blank=True)
+    investigator_1 = models.CharField(_("调查人一"), max_length=50, blank=True)
+    investigator_2 = models.CharField(_("调查人二"), max_length=50, blank=True)
+    outcome = models.CharField(_("核查结果"), max_length=16, choices=TaskOutcome.choices, blank=True,
+                               default=TaskOutcome.OPEN)
+    outcome_reason = models.TextField(_("说明"), blank=True)
+    enrolled_household = models.ForeignKey("cases.Household", on_delete=models.SET_NULL, null=True, blank=True,
+                                           related_name="+", db_constraint=False, verbose_name=_("纳入家庭"))
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    completed_by = models.ForeignKey("dibao.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "township_code"
+
+    class Meta:
+        verbose_name = _("五类人员核查任务")
+        verbose_name_plural = _("五类人员核查任务")
+        ordering = ["deadline", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope_region", "id_number"], name="task_unique_person"),
+        ]
+        indexes = [models.Index(fields=["outcome", "completed_at"], name="task_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.township_code}"
+
+    @property
+    def is_done(self) -> bool:
+        return bool(self.outcome)
+
+    def reasons(self) -> list[str]:
+        from audits.rules import RULES
+        flags = [("MISSED_DISABLED", self.is_disabled), ("MISSED_ILLNESS", self.is_ill),
+                 ("MISSED_POOR", self.is_poor), ("MISSED_EXITED", self.is_exited),
+                 ("MISSED_REJECTED", self.is_rejected)]
+        return [RULES[code].name for code, on in flags if on]

@@ -4,9 +4,12 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from audits import demo as audits_demo
 from cases import demo as cases_demo
+from complaints import demo as complaints_demo
 from dibao.audit import audit_record
 from dibao.models import Region, Role, User
+from reports import demo as reports_demo
 
 DEMO_COUNTY = "220122"  # 吉林省长春市农安县
 DEMO_PASSWORD = "Dibao-Demo-2026"
@@ -61,6 +64,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = demo_users(county_region)
             summaries = [cases_demo.seed(county=county_region, users=users, rng=rng, households=households)]
+            # Findings need the registry; rollups need findings, complaints and clues.
+            for app_demo in (audits_demo, complaints_demo, reports_demo):
+                summaries.append(app_demo.seed(county=county_region, users=users, rng=rng))
             audit_record(actor=users["admin"], action="demo.seed", object_type="region", object_id=county,
                          region_code=county, note="; ".join(summaries))
         for line in summaries:

@@ -1,0 +1,303 @@
+"""Running a rescreening batch in three steps:
+
+1. **stage**: each rule runs once over the batch's whole region (`INSERT … SELECT` into
+   `StagedFinding`), each in its own transaction that also records the rule as staged, so
+   the planner can hash-join whole tables instead of probing indexes county by county;
+2. **chunks**, one per county: move the county's staged rows into `Finding` and compare them
+   with the previous batch — delete-then-insert in the one transaction that marks the chunk
+   done, so a worker killed mid-chunk leaves nothing behind and a rerun or resume writes
+   exactly the same rows (the unique key batch + rule + subject_key guards it too);
+3. **finish**: counts per rule, new / still open / resolved, five-group tasks.
+
+A resumed batch skips staged rules and done chunks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from audits import rules as r
+from audits.models import (BatchChunk, BatchState, DisabilityRecord, Finding, FindingState, IllnessRecord, Novelty,
+                           PovertyRecord, RefKind, RescreenBatch, StagedFinding, VerificationTask)
+from cases.models import Household
+
+FT = Finding._meta.db_table
+TT = VerificationTask._meta.db_table
+ST = StagedFinding._meta.db_table
+
+_STATE_BY_SECTION = {"A": FindingState.PENDING, "B": FindingState.TASKED, "C": FindingState.REPORTED}
+
+
+def plan_chunks(batch: RescreenBatch) -> list[str]:
+    """The chunk keys of a batch: its counties as found in the data.
+
+    A batch of a county or below is one chunk. Above that, every distinct county prefix
+    of the households and of the five-group reference rows under the region; codes
+    shorter than a county (a reference row coded to a city only) form their own exact
+    chunk; an unfiltered batch also gets the chunk of people with no region at all.
+    """
+    region = batch.region_code
+    if len(region) >= 6:
+        return [region]
+    versions = r.current_versions()
+    parts = [f"SELECT DISTINCT substr(region_code, 1, 6) FROM {Household._meta.db_table} WHERE region_code LIKE %s"]
+    params: list = [region + "%"]
+    for model, kind in ((DisabilityRecord, RefKind.DISABILITY), (IllnessRecord, RefKind.ILLNESS),
+                        (PovertyRecord, RefKind.POVERTY)):
+        if kind in versions:
+            parts.append(f"SELECT DISTINCT substr(region_code, 1, 6) FROM {model._meta.db_table} "
+                         "WHERE version_id = %s AND region_code LIKE %s AND region_code <> ''")
+            params += [versions[kind][0], region + "%"]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ".join(parts), params)
+        keys = sorted({row[0] for row in cursor.fetchall() if row[0]})
+    if not region:
+        keys.append(BatchChunk.NO_REGION)
+    return keys
+
+
+def chunk_filter(batch: RescreenBatch, chunk: BatchChunk, column: str) -> tuple[str, list]:
+    key = chunk.region_code
+    if key == BatchChunk.NO_REGION:
+        return r.region_filter(column, "none", "")
+    if len(key) < 6 and len(batch.region_code) < 6:
+        return r.region_filter(column, "exact", key)
+    return r.region_filter(column, "like", key)
+
+
+def batch_context(batch: RescreenBatch) -> r.Context:
+    mode = "like" if batch.region_code else "all"
+    return r.Context(as_of=batch.as_of, params=batch.params, versions=batch_versions(batch), region_mode=mode,
+                     region_value=batch.region_code)
+
+
+def _tune(cursor) -> None:
+    """Batch statements on PostgreSQL: no JIT (compiling costs seconds and gains nothing on
+    these plans) and room for the hash joins."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT set_config('work_mem', %s, true)",
+                       [getattr(settings, "RESCREEN_WORK_MEM", "256MB")])
+
+
+def batch_versions(batch: RescreenBatch) -> dict:
+    """The reference versions a batch runs against, fixed when it starts (so a resume uses the same data)."""
+    return {kind: tuple(v) for kind, v in batch.params.get("ref_versions", {}).items()}
+
+
+def run_rule(ctx: r.Context, batch: RescreenBatch, rule: r.Rule) -> int:
+    """Stage one rule's findings over the batch's region; safe to repeat."""
+    select_sql, params = rule.build(ctx)
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(f"DELETE FROM {ST} WHERE batch_id = %s AND rule = %s", [batch.pk, rule.code])
+        cursor.execute(
+            f"INSERT INTO {ST} (batch_id, rule, household_id, id_number, name, region_code, subject_key, detail, "
+            "evidence_hash, state) SELECT %s, %s, q.household_id, q.id_number, q.name, q.region_code, q.subject_key, "
+            f"q.source || '：' || q.facts, MD5(q.facts), %s FROM ({select_sql}) q",
+            [batch.pk, rule.code, _STATE_BY_SECTION[rule.section], *params])
+        n = cursor.rowcount
+        staged = RescreenBatch.objects.select_for_update().values_list("staged_rules", flat=True).get(pk=batch.pk)
+        RescreenBatch.objects.filter(pk=batch.pk).update(
+            staged_rules=sorted(set(staged) | {rule.code}),
+            progress=int(70 * (len(set(staged) | {rule.code})) / len(r.RULE_LIST)))
+    return n
+
+
+def stage_batch(batch: RescreenBatch, on_progress=None) -> None:
+    ctx = batch_context(batch)
+    for rule in r.RULE_LIST:
+        if rule.code not in batch.staged_rules:
+            run_rule(ctx, batch, rule)
+            if on_progress:
+                on_progress(RescreenBatch.objects.get(pk=batch.pk))
+
+
+def _compare_with_previous(batch: RescreenBatch, chunk: BatchChunk) -> None:
+    """Mark findings seen in the previous batch as still open (keeping when they were first
+    raised) and carry a reviewer's dismissal forward while the evidence is unchanged."""
+    same = "p.rule = {t}.rule AND p.subject_key = {t}.subject_key".format(t=FT)
+    with connection.cursor() as cursor:
+        if batch.previous_id:
+            cursor.execute(
+                f"UPDATE {FT} SET novelty = %s, first_raised_on = (SELECT MIN(p.first_raised_on) FROM {FT} p "
+                f"WHERE p.batch_id = %s AND {same}) WHERE chunk_id = %s AND EXISTS "
+                f"(SELECT 1 FROM {FT} p WHERE p.batch_id = %s AND {same})",
+                [Novelty.OPEN, batch.previous_id, chunk.pk, batch.previous_id])
+        dismissed = (f"FROM {FT} p WHERE {same} AND p.evidence_hash = {FT}.evidence_hash "
+                     "AND p.state = %s AND p.batch_id < %s")
+        cursor.execute(
+            f"UPDATE {FT} SET state = %s, carried_from_id = (SELECT MAX(p.id) {dismissed}) "
+            f"WHERE chunk_id = %s AND state = %s AND EXISTS (SELECT 1 {dismissed})",
+            [FindingState.AUTO_DISMISSED, FindingState.DISMISSED, batch.pk, chunk.pk, FindingState.PENDING,
+             FindingState.DISMISSED, batch.pk])
+
+
+def move_chunk(batch: RescreenBatch, chunk: BatchChunk) -> dict:
+    """Write the chunk's findings from the staged rows; returns counts per rule."""
+    where, params = chunk_filter(batch, chunk, "s.region_code")
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(f"DELETE FROM {FT} WHERE chunk_id = %s", [chunk.pk])
+        cursor.execute(
+            f"INSERT INTO {FT} (batch_id, chunk_id, rule, household_id, id_number, name, region_code, subject_key, "
+            "detail, evidence_hash, novelty, state, first_raised_on, actions, decision_reason) "
+            "SELECT s.batch_id, %s, s.rule, s.household_id, s.id_number, s.name, s.region_code, s.subject_key, "
+            f"s.detail, s.evidence_hash, %s, s.state, %s, '{{}}', '' FROM {ST} s WHERE s.batch_id = %s AND {where}",
+            [chunk.pk, Novelty.NEW, batch.as_of.isoformat(), batch.pk, *params])
+        cursor.execute(f"SELECT rule, COUNT(*) FROM {FT} WHERE chunk_id = %s GROUP BY rule", [chunk.pk])
+        return dict(cursor.fetchall())
+
+
+def run_chunk(chunk_id: int) -> None:
+    """One county: all or nothing, safe to repeat."""
+    chunk = BatchChunk.objects.select_related("batch").get(pk=chunk_id)
+    batch = chunk.batch
+    if chunk.state == BatchState.DONE:
+        return
+    BatchChunk.objects.filter(pk=chunk.pk).update(state=BatchState.RUNNING, started_at=timezone.now(), error="")
+    try:
+        with transaction.atomic():
+            counts = move_chunk(batch, chunk)
+            _compare_with_previous(batch, chunk)
+            BatchChunk.objects.filter(pk=chunk.pk).update(state=BatchState.DONE, counts=counts,
+                                                          finished_at=timezone.now())
+    except Exception as exc:
+        BatchChunk.objects.filter(pk=chunk.pk).exclude(state=BatchState.DONE).update(
+            state=BatchState.FAILED, error=str(exc)[:2000])
+        raise
+
+
+def update_progress(batch_id: int) -> None:
+    chunks = list(BatchChunk.objects.filter(batch_id=batch_id).values_list("state", flat=True))
+    done = sum(1 for s in chunks if s == BatchState.DONE)
+    # Staging is the first 70 %, the finishing step the last few.
+    progress = 70 + int(25 * done / len(chunks)) if chunks else 0
+    RescreenBatch.objects.filter(pk=batch_id).update(progress=progress)
+
+
+def _upsert_tasks(batch: RescreenBatch) -> None:
+    """One verification task per person per batch region, listing all their groups: the batch's
+    five-group findings grouped by person, inserted for new people, copied onto open tasks."""
+    missed = tuple(r.MISSED_FLAGS)
+    today = timezone.localdate()
+    deadline = today + dt.timedelta(days=int(getattr(settings, "VERIFICATION_DEADLINE_DAYS", 30)))
+    flags = ", ".join(f"MAX(CASE WHEN f.rule = '{code}' THEN 1 ELSE 0 END) AS {flag}"
+                      for code, flag in r.MISSED_FLAGS.items())
+    per_person = (f"SELECT f.id_number, MIN(f.name) AS name, MIN(f.region_code) AS region_code, "
+                  f"MIN(f.household_id) AS household_id, {flags} FROM {FT} f WHERE f.batch_id = %s "
+                  f"AND f.rule IN ({', '.join(['%s'] * len(missed))}) GROUP BY f.id_number")
+    flag_cols = list(r.MISSED_FLAGS.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TT} (scope_region, id_number, name, region_code, township_code, household_id, "
+            f"{', '.join(flag_cols)}, first_batch_id, last_batch_id, created_on, deadline, investigator_1, "
+            "investigator_2, outcome, outcome_reason) "
+            "SELECT %s, a.id_number, a.name, a.region_code, substr(a.region_code, 1, 9), a.household_id, "
+            + ", ".join(f"a.{c} = 1" for c in flag_cols)
+            + f", %s, %s, %s, %s, '', '', '', '' FROM ({per_person}) a WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {TT} t WHERE t.scope_region = %s AND t.id_number = a.id_number)",
+            [batch.region_code, batch.pk, batch.pk, today.isoformat(), deadline.isoformat(), batch.pk, *missed,
+             batch.region_code])
+        cursor.execute(
+            f"UPDATE {TT} SET " + ", ".join(f"{c} = (a.{c} = 1)" for c in flag_cols)
+            + f", last_batch_id = %s FROM ({per_person}) a WHERE {TT}.scope_region = %s "
+            f"AND {TT}.outcome = '' AND {TT}.first_batch_id <> %s AND {TT}.id_number = a.id_number",
+            [batch.pk, batch.pk, *missed, batch.region_code, batch.pk])
+
+
+def finish_batch(batch_id: int) -> bool:
+    """Finish a batch whose chunks are all done; idempotent. Returns True when the batch is done."""
+    with transaction.atomic():
+        batch = RescreenBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.state == BatchState.DONE:
+            return True
+        if len(batch.staged_rules) < len(r.RULE_LIST) or batch.chunks.exclude(state=BatchState.DONE).exists():
+            return False
+        counts = {code: 0 for code in r.RULES}
+        for row in Finding.objects.filter(batch=batch).values("rule").order_by().annotate(n=_count()):
+            counts[row["rule"]] = row["n"]
+        staged = StagedFinding.objects.filter(batch=batch).count()
+        if staged != sum(counts.values()):
+            raise RuntimeError(f"batch {batch.pk}: {staged} staged findings but {sum(counts.values())} "
+                               "written by the county chunks")
+        novelty = dict(Finding.objects.filter(batch=batch).values_list("novelty").order_by().annotate(n=_count()))
+        resolved = 0
+        if batch.previous_id:
+            resolved = Finding.objects.filter(batch_id=batch.previous_id).exclude(
+                _exists_in(batch.pk)).count()
+        _upsert_tasks(batch)
+        StagedFinding.objects.filter(batch=batch).delete()
+        RescreenBatch.objects.filter(pk=batch.pk).update(
+            state=BatchState.DONE, progress=100, counts=counts, new_count=novelty.get(Novelty.NEW, 0),
+            open_count=novelty.get(Novelty.OPEN, 0), resolved_count=resolved, finished_at=timezone.now(), error="")
+    return True
+
+
+def _count():
+    return Count("id")
+
+
+def _exists_in(batch_id: int):
+    return Q(Exists(Finding.objects.filter(batch_id=batch_id, rule=OuterRef("rule"),
+                                           subject_key=OuterRef("subject_key"))))
+
+
+def resolved_findings(batch: RescreenBatch):
+    """Findings of the previous batch that this batch no longer raises."""
+    if not batch.previous_id:
+        return Finding.objects.none()
+    return Finding.objects.filter(batch_id=batch.previous_id).exclude(_exists_in(batch.pk))
+
+
+def prepare_batch(batch_id: int, on_progress=None) -> list[int]:
+    """Mark the batch running, stage every rule not yet staged, create the chunks once;
+    returns the chunks still to run."""
+    with transaction.atomic():
+        batch = RescreenBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.state == BatchState.DONE:
+            return []
+        RescreenBatch.objects.filter(pk=batch.pk).update(state=BatchState.RUNNING, error="",
+                                                         started_at=batch.started_at or timezone.now())
+    try:
+        stage_batch(batch, on_progress)
+        with transaction.atomic():
+            if not batch.chunks.exists():
+                BatchChunk.objects.bulk_create([BatchChunk(batch=batch, region_code=key)
+                                                for key in plan_chunks(batch)], ignore_conflicts=True)
+    except Exception as exc:
+        fail_batch(batch_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return list(BatchChunk.objects.filter(batch_id=batch_id).exclude(state=BatchState.DONE)
+                .order_by("region_code").values_list("pk", flat=True))
+
+
+def fail_batch(batch_id: int, error: str) -> None:
+    RescreenBatch.objects.filter(pk=batch_id).exclude(state=BatchState.DONE).update(
+        state=BatchState.FAILED, error=error[:2000])
+
+
+def execute_chunk(chunk_id: int) -> None:
+    """Run one chunk, then finish the batch if it was the last one."""
+    batch_id = BatchChunk.objects.values_list("batch_id", flat=True).get(pk=chunk_id)
+    try:
+        run_chunk(chunk_id)
+        update_progress(batch_id)
+        finish_batch(batch_id)
+    except Exception as exc:
+        fail_batch(batch_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def execute_batch(batch_id: int, on_progress=None) -> RescreenBatch:
+    """Run a whole batch in this process (the command and the eager, Redis-less setup)."""
+    for chunk_id in prepare_batch(batch_id, on_progress):
+        execute_chunk(chunk_id)
+        if on_progress:
+            on_progress(RescreenBatch.objects.get(pk=batch_id))
+    finish_batch(batch_id)
+    return RescreenBatch.objects.get(pk=batch_id)
