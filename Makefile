@@ -26,7 +26,6 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 run: demo
-	$(PY) manage.py compilemessages -v 0 2>/dev/null || true
 	@echo "打开 http://$(HOST):$(PORT)/ （演示账号见上方）"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

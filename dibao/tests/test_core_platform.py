@@ -143,3 +143,10 @@ def test_narrowing_the_scope_never_widens_it(users):
     assert list(Household.objects.for_user(caseworker, within="220102001001000"[:12])) == [mine]
     assert list(Household.objects.for_user(reviewer, within="220102002000")) == [neighbour]
     assert list(Household.objects.for_user(reviewer, within="220103")) == []
+
+
+def test_english_is_available(users, client_for):
+    client = client_for(users["caseworker_a"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert "Dashboard" in page and "工作台" not in page
