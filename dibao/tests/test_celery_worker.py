@@ -30,19 +30,22 @@ def test_worker_on_redis_runs_the_audit_check():
     db = connection.settings_dict
     env = dict(os.environ, REDIS_URL=REDIS_URL,
                DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
+    queue = f"test-{os.getpid()}"  # its own queue: nothing left over from another run reaches it
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "dibao", "worker", "--pool=solo", "--concurrency=1",
-         "-l", "warning", "-n", f"test-{os.getpid()}@localhost", "--without-heartbeat", "--without-mingle",
-         "--without-gossip"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         "-l", "warning", "-n", f"{queue}@localhost", "-Q", queue, "--without-heartbeat", "--without-mingle",
+         "--without-gossip"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     keys = ("broker_url", "result_backend", "task_always_eager")
     saved = {k: app.conf[k] for k in keys}
     try:
         app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
-        result = app.send_task("dibao.tasks.audit_verify_chain")
-        deadline = time.monotonic() + 60
+        result = app.send_task("dibao.tasks.audit_verify_chain", queue=queue)
+        deadline = time.monotonic() + 120
         while not result.ready() and time.monotonic() < deadline and worker.poll() is None:
             time.sleep(0.2)
-        assert result.ready(), "the worker did not run the task"
+        if not result.ready():
+            worker.terminate()
+            pytest.fail("the worker did not run the task:\n" + worker.communicate(timeout=20)[0][-3000:])
         assert result.get(timeout=5) == {"checked": 1, "broken_record": None}
     finally:
         app.conf.update(saved)
