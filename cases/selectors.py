@@ -36,8 +36,11 @@ def search_households(queryset, q: str):
         return queryset
     if looks_like_id(q):
         number = idnumber.normalize_id(q)
-        in_members = Member.objects.filter(id_number=number).values("household_id")
-        return queryset.filter(Q(head_id_number=number) | Q(pk__in=in_members))
+        # Resolved to ids first: given `head OR member` in one condition, PostgreSQL walks the
+        # whole jurisdiction in list order testing each row (seconds at province scale).
+        heads = Household.objects.filter(head_id_number=number).order_by().values_list("pk", flat=True)
+        members = Member.objects.filter(id_number=number).order_by().values_list("household_id", flat=True)
+        return queryset.filter(pk__in=list(heads.union(members)))
     return queryset.filter(Q(household_no=q) | Q(head_name__startswith=q))
 
 
