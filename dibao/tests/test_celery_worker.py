@@ -6,10 +6,10 @@ import sys
 import time
 
 import pytest
+from celery import Celery
 from django.db import connection
 
 from dibao.audit import audit_record
-from dibao.celery import app
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -35,11 +35,11 @@ def test_worker_on_redis_runs_the_audit_check():
         [sys.executable, "-m", "celery", "-A", "dibao", "worker", "--pool=solo", "--concurrency=1",
          "-l", "warning", "-n", f"{queue}@localhost", "-Q", queue, "--without-heartbeat", "--without-mingle",
          "--without-gossip"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    keys = ("broker_url", "result_backend", "task_always_eager")
-    saved = {k: app.conf[k] for k in keys}
+    # A separate client app: the project's app may already hold a connection pool to the
+    # in-memory broker that the eager test settings use.
+    sender = Celery("test-sender", broker=REDIS_URL, backend=REDIS_URL)
     try:
-        app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
-        result = app.send_task("dibao.tasks.audit_verify_chain", queue=queue)
+        result = sender.send_task("dibao.tasks.audit_verify_chain", queue=queue)
         deadline = time.monotonic() + 120
         while not result.ready() and time.monotonic() < deadline and worker.poll() is None:
             time.sleep(0.2)
@@ -48,6 +48,6 @@ def test_worker_on_redis_runs_the_audit_check():
             pytest.fail("the worker did not run the task:\n" + worker.communicate(timeout=20)[0][-3000:])
         assert result.get(timeout=5) == {"checked": 1, "broken_record": None}
     finally:
-        app.conf.update(saved)
+        sender.close()
         worker.terminate()
         worker.wait(timeout=20)
