@@ -19,6 +19,7 @@ from cases import services as cases_services
 from cases.models import Household, Status
 from dibao.audit import audit_record
 from dibao.models import Region, Role, User
+from dibao.scoping import in_scope
 
 BATCH_STARTERS = {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
 REVIEWERS = {Role.COUNTY_REVIEWER, Role.ADMIN}
@@ -30,10 +31,7 @@ def _is_user(actor) -> bool:
 
 
 def _require_in_scope(actor, region_code: str, message: str) -> None:
-    if not _is_user(actor):
-        return  # the system account (commands, the monthly schedule)
-    prefix = actor.scope_prefix
-    if prefix is not None and not (region_code or "").startswith(prefix):
+    if not in_scope(actor, region_code):
         raise PermissionDenied(message)
 
 

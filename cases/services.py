@@ -13,6 +13,7 @@ from cases.models import Household, Member, RelativeFiling, Relation, Staff, Sta
 from dibao import idnumber
 from dibao.audit import audit_record, diff, model_snapshot
 from dibao.models import Region, Role, User
+from dibao.scoping import in_scope
 
 REGISTRY_EDITORS = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.ADMIN}
 # Supervisors read the registry; inspectors see only what is referred to them (complaints app).
@@ -20,8 +21,7 @@ REGISTRY_READERS = REGISTRY_EDITORS | {Role.SUPERVISOR}
 
 
 def _require_region_in_scope(user: User, region: Region) -> None:
-    prefix = user.scope_prefix
-    if prefix is not None and not region.code.startswith(prefix):
+    if not in_scope(user, region.code):
         raise ValidationError({"region": _("区划 %(code)s 不在您的管辖范围内") % {"code": region.code}})
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from cases.models import Household, Staff, Status
 from dibao.audit import audit_record, diff, model_snapshot
 from dibao.models import Region, Role, User, natural_code
+from dibao.scoping import in_scope
 from complaints.models import (
     CheckResult, Checklist, Clue, ClueSource, ClueState, Complaint, ComplaintAttachment, ComplaintState,
     DialTest, Discipline, HomeSample, HomeVisit, Hotline, Inspection, InspectionResult,
@@ -54,8 +55,7 @@ def _require_role(user: User, roles, message: str) -> None:
 
 
 def _require_in_scope(user: User, region: Region, field: str = "region") -> None:
-    prefix = user.scope_prefix
-    if prefix is not None and not region.code.startswith(prefix):
+    if not in_scope(user, region.code):
         raise ValidationError({field: _("区划 %(code)s 不在您的管辖范围内") % {"code": region.code}})
 
 
@@ -239,8 +239,7 @@ def _require_handler(actor: User, complaint: Complaint) -> None:
 def _require_owner(actor: User, complaint: Complaint) -> None:
     """Answering, assigning and closing belong to the receiving unit (or above)."""
     _require_handler(actor, complaint)
-    prefix = actor.scope_prefix
-    if prefix is not None and not complaint.owner_region_id.startswith(prefix):
+    if not in_scope(actor, complaint.owner_region_id):
         raise PermissionDenied(_("该投诉由%(unit)s受理，您只能登记核查情况") % {"unit": complaint.owner_region.name})
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from dibao.models import Role
 from dibao.pagination import paginate
-from dibao.scoping import get_scoped_or_404
+from dibao.scoping import get_scoped_or_404, in_scope
 from complaints import exports, forms, selectors, services
 from complaints.models import (
     CheckResult, Clue, ClueCategory, ClueState, Complaint, ComplaintAttachment, ComplaintState, HomeVisit, Hotline,
@@ -79,7 +79,7 @@ def complaint_create(request):
             _apply_errors(request, form, exc)
         else:
             messages.success(request, _("已登记，查询码 %(code)s（请告知反映人）") % {"code": complaint.tracking_code})
-            if complaint.region_id.startswith(request.user.scope_prefix or ""):
+            if in_scope(request.user, complaint.region_id):
                 return redirect("complaints:complaint_detail", pk=complaint.pk)
             messages.info(request, _("该投诉反映工作人员问题，已转%(unit)s办理") % {"unit": complaint.owner_region.name})
             return redirect("complaints:complaint_list")
@@ -96,7 +96,7 @@ def _complaint(request, pk) -> Complaint:
 def complaint_detail(request, pk):
     complaint = _complaint(request, pk)
     user = request.user
-    is_owner = user.scope_prefix is None or complaint.owner_region_id.startswith(user.scope_prefix)
+    is_owner = in_scope(user, complaint.owner_region_id)
     context = {
         "c": complaint,
         "identity_visible": complaint.identity_visible_to(user),
@@ -131,7 +131,7 @@ def complaint_action(request, pk, action):
             services.complaint_assign(actor=user, complaint=complaint, region=form.cleaned_data["region"],
                                       working_days=form.cleaned_data["working_days"])
             messages.success(request, _("已交办，办理期限 %(d)s") % {"d": complaint.deadline.isoformat()})
-            if not complaint.region_id.startswith(user.scope_prefix or ""):
+            if not in_scope(user, complaint.region_id):
                 return redirect("complaints:complaint_list")
         elif action == "verify":
             services.complaint_verify(actor=user, complaint=complaint, verification=request.POST.get("text", ""))

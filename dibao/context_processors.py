@@ -15,13 +15,6 @@ NAV_ITEMS = [
 ]
 
 
-def _resolve(name):
-    try:
-        return reverse(name)
-    except Exception:  # an app that has not registered its pages yet
-        return None
-
-
 def navigation(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
@@ -30,8 +23,7 @@ def navigation(request):
     for label, name, roles in NAV_ITEMS:
         if roles is not None and user.role not in roles:
             continue
-        url = _resolve(name)
-        if url:
-            items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"
-                          or request.path == url})
+        url = reverse(name)
+        items.append({"label": label, "url": url,
+                      "active": request.path == url or (url != "/" and request.path.startswith(url))})
     return {"nav_items": items}

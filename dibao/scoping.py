@@ -36,6 +36,17 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{field}__startswith": prefix})
 
 
+def in_scope(actor, region_code: str) -> bool:
+    """Whether a region code lies inside the actor's jurisdiction.
+
+    The one predicate for writes and permission checks (reads use `for_user`). An actor
+    that is not a user — the system account of commands and scheduled tasks — acts
+    everywhere.
+    """
+    prefix = getattr(actor, "scope_prefix", None)
+    return prefix is None or (region_code or "").startswith(prefix)
+
+
 def get_scoped_or_404(queryset_or_model, user, **lookup):
     """Fetch one object inside the user's jurisdiction, or raise Http404."""
     from django.shortcuts import get_object_or_404

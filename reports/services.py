@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from dibao.audit import audit_record
 from dibao.models import Region, Role, User
+from dibao.scoping import in_scope
 from reports import metrics
 from reports.models import ExportJob, RollupRow, RollupRun
 from reports.rollup import add_into, level_of, locate, normalise, roll_up, to_json, from_json
@@ -35,8 +36,7 @@ def _check_scope(actor, scope: str) -> None:
         return  # the system account (scheduled task, command line)
     if user.role not in ROLLUP_ROLES:
         raise PermissionDenied(_("您的角色不能计算月度汇总"))
-    prefix = user.scope_prefix
-    if prefix is not None and not scope.startswith(prefix):
+    if not in_scope(user, scope):
         raise PermissionDenied(_("区划 %(code)s 不在您的管辖范围内") % {"code": scope or _("全部")})
 
 
@@ -137,8 +137,7 @@ def _rederive_ancestors(run, month, scope, ancestors: dict[str, RollupRow], own,
 def _require_export_scope(user: User, region_code: str) -> None:
     if user.role not in EXPORT_ROLES:
         raise PermissionDenied(_("您的角色不能导出统计报表"))
-    prefix = user.scope_prefix
-    if prefix is not None and not region_code.startswith(prefix):
+    if not in_scope(user, region_code):
         raise PermissionDenied(_("区划 %(code)s 不在您的管辖范围内") % {"code": region_code})
 
 
