@@ -150,3 +150,13 @@ def test_english_is_available(users, client_for):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get("/").content.decode()
     assert "Dashboard" in page and "工作台" not in page
+
+
+def test_in_scope_is_the_subtree_and_the_system_account_acts_everywhere(users):
+    from dibao.scoping import in_scope
+
+    assert in_scope(users["caseworker_a"], "220102001002")
+    assert not in_scope(users["caseworker_a"], "220102002001")
+    assert not in_scope(users["caseworker_a"], "220102")  # above the township is outside it
+    assert in_scope(users["admin"], "650102")
+    assert in_scope("system", "650102")
