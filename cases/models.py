@@ -176,8 +176,11 @@ class Member(models.Model):
     def birth_date(self):
         return idnumber.birth_date(self.id_number)
 
-    def age_on(self, day) -> int:
-        return idnumber.age_on(self.id_number, day)
+    @property
+    def age(self) -> int:
+        """Age today in Asia/Shanghai (the day the page is read)."""
+        from django.utils import timezone
+        return idnumber.age_on(self.id_number, timezone.localdate())
 
 
 class Staff(models.Model):

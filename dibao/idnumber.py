@@ -56,14 +56,6 @@ def validate_id(value) -> str:
     return raw
 
 
-def is_valid_id(value) -> bool:
-    try:
-        validate_id(value)
-        return True
-    except ValidationError:
-        return False
-
-
 def birth_date(id_number: str) -> dt.date:
     return ric.get_birth_date(id_number)
 

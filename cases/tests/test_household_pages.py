@@ -197,3 +197,17 @@ def test_entry_check_panel_is_absent_until_audits_provides_it(users, client_for)
         assert 'id="entry-warnings"' not in body
     else:
         assert f'hx-post="{url}"' in body
+
+
+def test_detail_shows_sex_birth_date_and_age_from_the_id_number(users, client_for):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import HouseholdFactory, make_id
+
+    number = make_id("220102", born=dt.date(1970, 1, 1), male=False)
+    household = HouseholdFactory(region_id="220102001001", head_id_number=number)
+    page = client_for(users["caseworker_a"]).get(f"/cases/households/{household.pk}/").content.decode()
+    age = timezone.localdate().year - 1970
+    assert "1970-01-01" in page and "女" in page and f"<td>{age}</td>" in page
