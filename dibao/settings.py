@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "dibao.context_processors.navigation",
+                "dibao.context_processors.permissions",
             ],
         },
     },
