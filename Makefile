@@ -9,6 +9,10 @@ DEMO_PROVINCE ?= 22
 
 .PHONY: run test install migrate demo serve worker beat bench clean
 
+# DEBUG is off unless set (config/settings.py); the demo and the suite's checks run the
+# development configuration, production sets DEBUG=false, SECRET_KEY and AUDIT_HMAC_KEY itself.
+run test demo migrate: export DEBUG ?= true
+
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,10 +39,10 @@ test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 worker: install
-	$(VENV)/bin/celery -A dibao worker -l info
+	$(VENV)/bin/celery -A config worker -l info
 
 beat: install
-	$(VENV)/bin/celery -A dibao beat -l info
+	$(VENV)/bin/celery -A config beat -l info
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

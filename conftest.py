@@ -10,6 +10,25 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path):
+    """Each test's database starts empty, so the audit checkpoints of another test must not be read."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Transactional tests empty the tables with TRUNCATE, which the audit table refuses on
+    PostgreSQL; the test database lets them (dibao/tests/test_audit_trail.py re-enables the
+    trigger inside its own transaction to show it works)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE dibao_auditrecord DISABLE TRIGGER dibao_audit_no_truncate")
+
+
 @pytest.fixture
 def regions(db):
     return region_tree()

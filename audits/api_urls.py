@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from audits.api import BatchViewSet, EntryCheckView, FindingViewSet, TaskViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("rescreen-batches", BatchViewSet, basename="rescreen-batch")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("verification-tasks", TaskViewSet, basename="verification-task")

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 SCHEDULE_NAME = "每月复核比对（全省）"
 
@@ -18,10 +19,18 @@ def ensure_monthly_schedule(sender, using="default", **kwargs):
                                              description="全省低保对象复核比对，每月 1 日运行；区划代码为空表示全部")
 
 
+def ensure_watchdog(sender, using="default", **kwargs):
+    from dibao.jobs import ensure_watchdog_schedule
+
+    ensure_watchdog_schedule(name="自动恢复中断的复核比对（每 5 分钟）", task="audits.tasks.recover_stale", using=using,
+                             description="处理进程中断（心跳超时）的批次分块和批次自动重新排队")
+
+
 class AuditsConfig(AppConfig):
     name = "audits"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "复核比对"
+    verbose_name = _("复核比对")
 
     def ready(self):
         post_migrate.connect(ensure_monthly_schedule, sender=self)
+        post_migrate.connect(ensure_watchdog, sender=self)

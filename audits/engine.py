@@ -10,6 +10,12 @@
 3. **finish**: counts per rule, new / still open / resolved, five-group tasks.
 
 A resumed batch skips staged rules and done chunks.
+
+Recovery without a person: the batch beats (`heartbeat_at`) at each rule staged and each chunk
+done; a chunk is claimed (running, beat, attempt counted) before its transaction, which then
+keeps the chunk row locked until it commits. A second delivery of a task finds the work done or
+claimed by a live worker and returns; a chunk or batch whose worker died is requeued by the
+watchdog (`audits.services.recover_stale`) and, after TASK_MAX_ATTEMPTS runs, failed with a message.
 """
 from __future__ import annotations
 
@@ -17,19 +23,23 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audits import rules as r
-from audits.models import (BatchChunk, BatchState, DisabilityRecord, Finding, FindingState, IllnessRecord, Novelty,
+from audits.models import (BatchChunk, DisabilityRecord, Finding, FindingState, IllnessRecord, Novelty,
                            PovertyRecord, RefKind, RescreenBatch, StagedFinding, VerificationTask)
 from cases.models import Household
+from dibao.jobs import Claim, JobState, job_beat, job_claim
 
 FT = Finding._meta.db_table
 TT = VerificationTask._meta.db_table
 ST = StagedFinding._meta.db_table
 
-_STATE_BY_SECTION = {"A": FindingState.PENDING, "B": FindingState.TASKED, "C": FindingState.REPORTED}
+_STATE_BY_SECTION = {"A": FindingState.PENDING, "B": FindingState.TASKED, "C": FindingState.REPORTED,
+                     "D": FindingState.PENDING}
 
 
 def plan_chunks(batch: RescreenBatch) -> list[str]:
@@ -55,7 +65,9 @@ def plan_chunks(batch: RescreenBatch) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(" UNION ".join(parts), params)
         keys = sorted({row[0] for row in cursor.fetchall() if row[0]})
-    if not region:
+    if len(region) <= 2:
+        # the five-group people without a region (unfiltered batches), and payments to a 户编号
+        # the registry does not know (batches over a province or more)
         keys.append(BatchChunk.NO_REGION)
     return keys
 
@@ -92,19 +104,21 @@ def batch_versions(batch: RescreenBatch) -> dict:
 def run_rule(ctx: r.Context, batch: RescreenBatch, rule: r.Rule) -> int:
     """Stage one rule's findings over the batch's region; safe to repeat."""
     select_sql, params = rule.build(ctx)
+    # Only the funds rules (section D) yield the pay month and the payment's 户编号.
+    month, household_no = ("q.month", "q.household_no") if rule.section == "D" else ("''", "''")
     with transaction.atomic(), connection.cursor() as cursor:
         _tune(cursor)
         cursor.execute(f"DELETE FROM {ST} WHERE batch_id = %s AND rule = %s", [batch.pk, rule.code])
         cursor.execute(
             f"INSERT INTO {ST} (batch_id, rule, household_id, id_number, name, region_code, subject_key, detail, "
-            "evidence_hash, state) SELECT %s, %s, q.household_id, q.id_number, q.name, q.region_code, q.subject_key, "
-            f"q.source || '：' || q.facts, MD5(q.facts), %s FROM ({select_sql}) q",
+            "evidence_hash, state, month, household_no) SELECT %s, %s, q.household_id, q.id_number, q.name, "
+            f"q.region_code, q.subject_key, q.source || '：' || q.facts, MD5(q.facts), %s, {month}, {household_no} "
+            f"FROM ({select_sql}) q",
             [batch.pk, rule.code, _STATE_BY_SECTION[rule.section], *params])
         n = cursor.rowcount
         staged = RescreenBatch.objects.select_for_update().values_list("staged_rules", flat=True).get(pk=batch.pk)
-        RescreenBatch.objects.filter(pk=batch.pk).update(
-            staged_rules=sorted(set(staged) | {rule.code}),
-            progress=int(70 * (len(set(staged) | {rule.code})) / len(r.RULE_LIST)))
+        job_beat(RescreenBatch.objects, batch.pk, staged_rules=sorted(set(staged) | {rule.code}),
+                 progress=int(70 * (len(set(staged) | {rule.code})) / len(r.RULE_LIST)))
     return n
 
 
@@ -119,7 +133,9 @@ def stage_batch(batch: RescreenBatch, on_progress=None) -> None:
 
 def _compare_with_previous(batch: RescreenBatch, chunk: BatchChunk) -> None:
     """Mark findings seen in the previous batch as still open (keeping when they were first
-    raised) and carry a reviewer's dismissal forward while the evidence is unchanged."""
+    raised), carry a reviewer's dismissal forward while the evidence is unchanged, and carry a
+    confirmation forward: a household found 属实 and only suspended (停发, not exited) is still in
+    dibao and is found again, but the county has decided it, so it is not 待复核 a second time."""
     same = "p.rule = {t}.rule AND p.subject_key = {t}.subject_key".format(t=FT)
     with connection.cursor() as cursor:
         if batch.previous_id:
@@ -135,6 +151,12 @@ def _compare_with_previous(batch: RescreenBatch, chunk: BatchChunk) -> None:
             f"WHERE chunk_id = %s AND state = %s AND EXISTS (SELECT 1 {dismissed})",
             [FindingState.AUTO_DISMISSED, FindingState.DISMISSED, batch.pk, chunk.pk, FindingState.PENDING,
              FindingState.DISMISSED, batch.pk])
+        confirmed = f"FROM {FT} p WHERE {same} AND p.state = %s AND p.batch_id < %s"
+        cursor.execute(
+            f"UPDATE {FT} SET state = %s, carried_from_id = (SELECT MAX(p.id) {confirmed}) "
+            f"WHERE chunk_id = %s AND state = %s AND EXISTS (SELECT 1 {confirmed})",
+            [FindingState.CONFIRMED, FindingState.CONFIRMED, batch.pk, chunk.pk, FindingState.PENDING,
+             FindingState.CONFIRMED, batch.pk])
 
 
 def move_chunk(batch: RescreenBatch, chunk: BatchChunk) -> dict:
@@ -145,39 +167,58 @@ def move_chunk(batch: RescreenBatch, chunk: BatchChunk) -> dict:
         cursor.execute(f"DELETE FROM {FT} WHERE chunk_id = %s", [chunk.pk])
         cursor.execute(
             f"INSERT INTO {FT} (batch_id, chunk_id, rule, household_id, id_number, name, region_code, subject_key, "
-            "detail, evidence_hash, novelty, state, first_raised_on, actions, decision_reason) "
+            "detail, evidence_hash, novelty, state, first_raised_on, actions, decision_reason, month, household_no) "
             "SELECT s.batch_id, %s, s.rule, s.household_id, s.id_number, s.name, s.region_code, s.subject_key, "
-            f"s.detail, s.evidence_hash, %s, s.state, %s, '{{}}', '' FROM {ST} s WHERE s.batch_id = %s AND {where}",
+            f"s.detail, s.evidence_hash, %s, s.state, %s, '{{}}', '', s.month, s.household_no FROM {ST} s "
+            f"WHERE s.batch_id = %s AND {where}",
             [chunk.pk, Novelty.NEW, batch.as_of.isoformat(), batch.pk, *params])
         cursor.execute(f"SELECT rule, COUNT(*) FROM {FT} WHERE chunk_id = %s GROUP BY rule", [chunk.pk])
         return dict(cursor.fetchall())
 
 
+def _claim_chunk(chunk_id: int) -> bool:
+    """Mark the chunk running for this worker. False when it is done, when a live worker has it
+    (its row locked, or its beat fresh), or when it has used up its attempts (then it fails)."""
+    with transaction.atomic():
+        claim, chunk = job_claim(BatchChunk.objects, chunk_id, claimable=(JobState.QUEUED, JobState.RUNNING,
+                                                                          JobState.FAILED), error="")
+        if claim == Claim.EXHAUSTED:
+            error = _("分块 %(key)s 已运行 %(n)d 次，每次处理进程都中断，已停止自动重试；请检查服务器内存和日志后"
+                      "在批次页面“续跑”") % {"key": chunk.region_code, "n": chunk.attempts}
+            BatchChunk.objects.filter(pk=chunk_id).update(state=JobState.FAILED, error=error)
+            fail_batch(chunk.batch_id, error)
+    return claim == Claim.RUN
+
+
 def run_chunk(chunk_id: int) -> None:
     """One county: all or nothing, safe to repeat."""
+    if not _claim_chunk(chunk_id):
+        return
     chunk = BatchChunk.objects.select_related("batch").get(pk=chunk_id)
     batch = chunk.batch
-    if chunk.state == BatchState.DONE:
-        return
-    BatchChunk.objects.filter(pk=chunk.pk).update(state=BatchState.RUNNING, started_at=timezone.now(), error="")
     try:
         with transaction.atomic():
+            # Locked until commit: the watchdog passes over a locked chunk (its worker is alive),
+            # and a second worker on the same chunk waits here and then finds it done.
+            if BatchChunk.objects.select_for_update().values_list("state", flat=True).get(pk=chunk_id) \
+                    == JobState.DONE:
+                return
             counts = move_chunk(batch, chunk)
             _compare_with_previous(batch, chunk)
-            BatchChunk.objects.filter(pk=chunk.pk).update(state=BatchState.DONE, counts=counts,
+            BatchChunk.objects.filter(pk=chunk.pk).update(state=JobState.DONE, counts=counts,
                                                           finished_at=timezone.now())
     except Exception as exc:
-        BatchChunk.objects.filter(pk=chunk.pk).exclude(state=BatchState.DONE).update(
-            state=BatchState.FAILED, error=str(exc)[:2000])
+        BatchChunk.objects.filter(pk=chunk.pk).exclude(state=JobState.DONE).update(
+            state=JobState.FAILED, error=str(exc)[:2000])
         raise
 
 
 def update_progress(batch_id: int) -> None:
     chunks = list(BatchChunk.objects.filter(batch_id=batch_id).values_list("state", flat=True))
-    done = sum(1 for s in chunks if s == BatchState.DONE)
+    done = sum(1 for s in chunks if s == JobState.DONE)
     # Staging is the first 70 %, the finishing step the last few.
     progress = 70 + int(25 * done / len(chunks)) if chunks else 0
-    RescreenBatch.objects.filter(pk=batch_id).update(progress=progress)
+    job_beat(RescreenBatch.objects, batch_id, progress=progress)
 
 
 def _upsert_tasks(batch: RescreenBatch) -> None:
@@ -214,9 +255,9 @@ def finish_batch(batch_id: int) -> bool:
     """Finish a batch whose chunks are all done; idempotent. Returns True when the batch is done."""
     with transaction.atomic():
         batch = RescreenBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.state == BatchState.DONE:
+        if batch.state == JobState.DONE:
             return True
-        if len(batch.staged_rules) < len(r.RULE_LIST) or batch.chunks.exclude(state=BatchState.DONE).exists():
+        if len(batch.staged_rules) < len(r.RULE_LIST) or batch.chunks.exclude(state=JobState.DONE).exists():
             return False
         counts = {code: 0 for code in r.RULES}
         for row in Finding.objects.filter(batch=batch).values("rule").order_by().annotate(n=_count()):
@@ -233,7 +274,7 @@ def finish_batch(batch_id: int) -> bool:
         _upsert_tasks(batch)
         StagedFinding.objects.filter(batch=batch).delete()
         RescreenBatch.objects.filter(pk=batch.pk).update(
-            state=BatchState.DONE, progress=100, counts=counts, new_count=novelty.get(Novelty.NEW, 0),
+            state=JobState.DONE, progress=100, counts=counts, new_count=novelty.get(Novelty.NEW, 0),
             open_count=novelty.get(Novelty.OPEN, 0), resolved_count=resolved, finished_at=timezone.now(), error="")
     return True
 
@@ -258,11 +299,15 @@ def prepare_batch(batch_id: int, on_progress=None) -> list[int]:
     """Mark the batch running, stage every rule not yet staged, create the chunks once;
     returns the chunks still to run."""
     with transaction.atomic():
-        batch = RescreenBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.state == BatchState.DONE:
+        # A second delivery while a live worker stages it or its chunks run finds nothing to do.
+        claim, batch = job_claim(RescreenBatch.objects, batch_id,
+                                 claimable=(JobState.QUEUED, JobState.RUNNING, JobState.FAILED),
+                                 error="", started_at=Coalesce(F("started_at"), Now()))
+        if claim == Claim.EXHAUSTED:
+            fail_batch(batch_id, _("批次已运行 %(n)d 次，每次处理进程都中断，已停止自动重试；请检查服务器内存和日志后"
+                                   "“续跑”") % {"n": batch.attempts})
+        if claim != Claim.RUN:
             return []
-        RescreenBatch.objects.filter(pk=batch.pk).update(state=BatchState.RUNNING, error="",
-                                                         started_at=batch.started_at or timezone.now())
     try:
         stage_batch(batch, on_progress)
         with transaction.atomic():
@@ -272,13 +317,13 @@ def prepare_batch(batch_id: int, on_progress=None) -> list[int]:
     except Exception as exc:
         fail_batch(batch_id, f"{type(exc).__name__}: {exc}")
         raise
-    return list(BatchChunk.objects.filter(batch_id=batch_id).exclude(state=BatchState.DONE)
+    return list(BatchChunk.objects.filter(batch_id=batch_id).exclude(state=JobState.DONE)
                 .order_by("region_code").values_list("pk", flat=True))
 
 
 def fail_batch(batch_id: int, error: str) -> None:
-    RescreenBatch.objects.filter(pk=batch_id).exclude(state=BatchState.DONE).update(
-        state=BatchState.FAILED, error=error[:2000])
+    RescreenBatch.objects.filter(pk=batch_id).exclude(state=JobState.DONE).update(
+        state=JobState.FAILED, error=error[:2000])
 
 
 def execute_chunk(chunk_id: int) -> None:

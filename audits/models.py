@@ -8,7 +8,11 @@ one INSERT … SELECT / COPY plus flipping `is_current`.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audits import catalogue
+from dibao.concurrency import version_field
+from dibao.jobs import Job, JobState
 from dibao.scoping import ScopedQuerySet
+from dibao.validators import non_negative, not_in_future
 
 
 class RefKind(models.TextChoices):
@@ -187,14 +191,7 @@ REF_MODELS = {
 # ---------------------------------------------------------------------------
 
 
-class BatchState(models.TextChoices):
-    QUEUED = "queued", _("排队中")
-    RUNNING = "running", _("运行中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("失败")
-
-
-class RescreenBatch(models.Model):
+class RescreenBatch(Job):
     """One run of every rule of rules.md over a region as of a date.
 
     `region_code` empty = no region filter (everything in the database, including
@@ -204,7 +201,6 @@ class RescreenBatch(models.Model):
     region_code = models.CharField(_("区划代码"), max_length=12, blank=True, db_index=True)
     as_of = models.DateField(_("比对基准日"))
     params = models.JSONField(_("规则参数"), default=dict)
-    state = models.CharField(_("状态"), max_length=8, choices=BatchState.choices, default=BatchState.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     counts = models.JSONField(_("各规则疑点数"), default=dict, blank=True)
     staged_rules = models.JSONField(_("已完成的规则"), default=list, blank=True)
@@ -216,9 +212,8 @@ class RescreenBatch(models.Model):
     started_by = models.ForeignKey("dibao.User", on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("发起人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
+    # Beaten at each step (rule staged, chunk done); see dibao/jobs.py for the lifecycle.
 
     objects = ScopedQuerySet.as_manager()
     region_field = "region_code"
@@ -237,17 +232,14 @@ class RescreenBatch(models.Model):
         return sum(self.counts.values()) if self.counts else 0
 
 
-class BatchChunk(models.Model):
+class BatchChunk(Job):
     """One county of a batch; its findings are written in one transaction with its state."""
 
     NO_REGION = "-"  # the chunk of five-group findings without any region code
 
     batch = models.ForeignKey(RescreenBatch, on_delete=models.CASCADE, related_name="chunks")
     region_code = models.CharField(_("区划代码"), max_length=12)
-    state = models.CharField(_("状态"), max_length=8, choices=BatchState.choices, default=BatchState.QUEUED)
     counts = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -274,6 +266,8 @@ class StagedFinding(models.Model):
     detail = models.TextField()
     evidence_hash = models.CharField(max_length=64)
     state = models.CharField(max_length=16)
+    month = models.CharField(max_length=7, blank=True, default="")
+    household_no = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["batch", "region_code"], name="staged_batch_region_idx")]
@@ -302,8 +296,12 @@ class Finding(models.Model):
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
     name = models.CharField(_("姓名"), max_length=50, blank=True)
     region_code = models.CharField(_("区划代码"), max_length=12, blank=True)
-    # Identifies the same problem across batches: rule + this key (household:person).
+    # Identifies the same problem across batches: rule + this key (household:person; for the funds
+    # rules of section D 户编号:pay month, as a payment may name a 户编号 the registry does not know).
     subject_key = models.CharField(max_length=40)
+    # Section D: the pay month (YYYY-MM) and the payment's 户编号; empty for the other sections.
+    month = models.CharField(_("月份"), max_length=7, blank=True, default="", db_default="")
+    household_no = models.CharField(_("户编号"), max_length=32, blank=True, default="", db_default="")
     detail = models.TextField(_("说明"))
     evidence_hash = models.CharField(_("证据指纹"), max_length=64)
     novelty = models.CharField(_("比对上批"), max_length=8, choices=Novelty.choices, default=Novelty.NEW)
@@ -317,8 +315,10 @@ class Finding(models.Model):
     decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     decision_reason = models.TextField(_("复核意见"), blank=True)
     actions = models.JSONField(_("处理措施"), default=dict, blank=True)
-    funds_recovered = models.DecimalField(_("追回资金"), max_digits=12, decimal_places=2, null=True, blank=True)
+    funds_recovered = models.DecimalField(_("追回资金"), max_digits=12, decimal_places=2, null=True, blank=True,
+                                          validators=[non_negative])
     clue_id = models.BigIntegerField(_("线索编号"), null=True, blank=True)
+    version = version_field()
 
     objects = ScopedQuerySet.as_manager()
     region_field = "region_code"
@@ -344,14 +344,11 @@ class Finding(models.Model):
 
     @property
     def section(self) -> str:
-        from audits.rules import RULES
-        return RULES[self.rule].section
+        return catalogue.section_of(self.rule)
 
     @property
     def rule_name(self) -> str:
-        from audits.rules import RULES
-        rule = RULES.get(self.rule)
-        return rule.name if rule else self.rule
+        return catalogue.rule_name(self.rule)
 
 
 class TaskOutcome(models.TextChoices):
@@ -380,7 +377,7 @@ class VerificationTask(models.Model):
     last_batch = models.ForeignKey(RescreenBatch, on_delete=models.SET_NULL, null=True, related_name="+")
     created_on = models.DateField(_("下发日期"))
     deadline = models.DateField(_("办理期限"))
-    visited_on = models.DateField(_("入户核查日期"), null=True, blank=True)
+    visited_on = models.DateField(_("入户核查日期"), null=True, blank=True, validators=[not_in_future])
     investigator_1 = models.CharField(_("调查人一"), max_length=50, blank=True)
     investigator_2 = models.CharField(_("调查人二"), max_length=50, blank=True)
     outcome = models.CharField(_("核查结果"), max_length=16, choices=TaskOutcome.choices, blank=True,
@@ -412,8 +409,7 @@ class VerificationTask(models.Model):
         return bool(self.outcome)
 
     def reasons(self) -> list[str]:
-        from audits.rules import RULES
         flags = [("MISSED_DISABLED", self.is_disabled), ("MISSED_ILLNESS", self.is_ill),
                  ("MISSED_POOR", self.is_poor), ("MISSED_EXITED", self.is_exited),
                  ("MISSED_REJECTED", self.is_rejected)]
-        return [RULES[code].name for code, on in flags if on]
+        return [catalogue.rule_name(code) for code, on in flags if on]

@@ -17,17 +17,23 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable
 
 from django.conf import settings
 
 from audits import models as m
-from cases.models import Household, Member, RelativeFiling, Staff, StaffType
+from audits.catalogue import BY_CODE, RuleInfo
+from cases import benefits
+from cases.models import Household, Member, RelativeFiling, Staff, StaffType, Status
+from payments import sql as pay_sql
+from payments.models import Payment
 
 H = Household._meta.db_table
 M = Member._meta.db_table
 S = Staff._meta.db_table
 F = RelativeFiling._meta.db_table
+PAY = Payment._meta.db_table
 
 ACTIVE = "active"
 EXITED = "exited"
@@ -43,6 +49,8 @@ DEFAULTS = {
     "VEHICLE_EXEMPT_TYPES": ["摩托车", "三轮汽车", "低速货车", "拖拉机", "残疾人专用车"],
     "BUSINESS_ACTIVE_STATUSES": ["存续", "在业"],
     "PROPERTY_HOME_USAGE": "住宅",
+    "AMOUNT_TOLERANCE": "1.00",
+    "PAYMENT_LOOKBACK_MONTHS": 12,
 }
 
 
@@ -105,11 +113,15 @@ class Context:
 
 @dataclass(frozen=True)
 class Rule:
-    code: str
-    name: str
-    section: str  # A, B, C
+    """A catalogue entry with the query that finds it."""
+
+    info: RuleInfo
     build: Callable[[Context], tuple[str, list]]
-    per_household: bool = False
+
+    code = property(lambda self: self.info.code)
+    name = property(lambda self: str(self.info.name))
+    section = property(lambda self: self.info.section)
+    per_household = property(lambda self: self.info.per_household)
 
 
 def _q(value: str) -> str:
@@ -305,12 +317,168 @@ def head_not_member(ctx: Context):
     return sql, params
 
 
+def _yuan_sql(cents: str) -> str:
+    """Whole cents as '650.00' text, the same on both databases (%% is the modulo, escaped for the driver)."""
+    return (f"CAST({cents} / 100 AS TEXT) || '.' || CASE WHEN {cents} %% 100 < 10 THEN '0' ELSE '' END "
+            f"|| CAST({cents} %% 100 AS TEXT)")
+
+
+def amount_mismatch(ctx: Context):
+    """The amount in force for D's month (the history, else the imported monthly_amount) against
+    the formula of cases.benefits with the standard in force for that month, both in SQL."""
+    where, params = ctx.region("h.region_code")
+    month = ctx.as_of.replace(day=1).isoformat()
+    in_force = "CAST(ROUND(COALESCE(f.amount, c.monthly_amount) * 100) AS BIGINT)"
+    tolerance = int(Decimal(str(ctx.params["AMOUNT_TOLERANCE"])) * 100)
+    formula = ("CASE WHEN c.single_id = '' THEN '按保障标准 ' || " + _yuan_sql("c.standard_cents")
+               + " || ' 元 × ' || CAST(c.covered_persons AS TEXT) || ' 人 − 家庭月收入 ' "
+               "ELSE '单人保（' || c.single_id || '），按保障标准 ' || " + _yuan_sql("c.standard_cents")
+               + " || ' 元 − 本人月收入 ' END || " + _yuan_sql("c.income_cents"))
+    facts = (f"'核定金额 ' || {_yuan_sql(in_force)} || ' 元，' || {formula} || ' 元，应为 ' "
+             f"|| {_yuan_sql('c.amount_cents')} || ' 元'")
+    # A household in its 渐退 grace months keeps the amount it had though its income is above the standard.
+    not_in_grace = f"(h.planned_exit_on IS NULL OR h.planned_exit_on < {_q(ctx.as_of.isoformat())})"
+    computed, computed_params = benefits.computed_amounts_sql(where=f"{where} AND {not_in_grace}", params=params,
+                                                              month=ctx.as_of)
+    # The computed rows carry the household's own columns, so the household table is not joined again.
+    sql = ("SELECT c.household_id, c.head_id_number AS id_number, c.head_name AS name, c.region_code, "
+           f"CAST(c.household_id AS TEXT) || ':' AS subject_key, '保障标准与家庭成员收入' AS source, {facts} AS facts "
+           f"FROM ({computed}) c LEFT JOIN ({benefits.amounts_in_force_sql()}) f ON f.household_id = c.household_id"
+           f" WHERE {in_force} > 0 AND ABS({in_force} - c.amount_cents) > {tolerance}")
+    return sql, [*computed_params, month]
+
+
 def amount_missing(ctx: Context):
     where, params = ctx.region("h.region_code")
     facts = "CASE WHEN h.monthly_amount IS NULL THEN '月保障金额为空' ELSE '月保障金额为 0' END"
     sql = (_household_select("'低保家庭登记'", facts)
            + f" WHERE h.status = {_q(ACTIVE)} AND {where} AND (h.monthly_amount IS NULL OR h.monthly_amount = 0)")
     return sql, params
+
+
+# --- D. funds -------------------------------------------------------------------------------
+# Over the successful payments whose pay month lies in the PAYMENT_LOOKBACK_MONTHS months ending
+# with D's month. Each rule selects the payments that break it (txn_no, household_no, pay_month,
+# amount, note); `_funds` groups them into one finding per (户编号, pay month) whose person is the
+# payee of the lowest 交易流水号 and whose evidence is the sorted list of 交易流水号.
+
+def _window(ctx: Context) -> tuple[dt.date, dt.date]:
+    last = ctx.as_of.replace(day=1)
+    return months_before(last, int(ctx.params["PAYMENT_LOOKBACK_MONTHS"]) - 1), last
+
+
+def _paid(ctx: Context, alias: str = "p") -> tuple[str, list]:
+    """FROM/WHERE of the window's successful payments."""
+    first, last = _window(ctx)
+    return (f"FROM {PAY} {alias} WHERE {alias}.status = 'success' AND {alias}.pay_month >= %s "
+            f"AND {alias}.pay_month <= %s", [first.isoformat(), last.isoformat()])
+
+
+def _funds_region(ctx: Context) -> tuple[str, list]:
+    """The batch's region by the registry household; payments to an unknown 户编号 have no region
+    and are checked by batches over a whole province or more (payments.md)."""
+    where, params = ctx.region("h.region_code")
+    if ctx.region_mode == "all":
+        return "1 = 1", []
+    if ctx.region_mode == "like" and len(ctx.region_value) <= 2:
+        return f"({where} OR h.id IS NULL)", params
+    return where, params
+
+
+def _funds(ctx: Context, payments: str, params: list, source: str, facts: str, having: str = "") -> tuple[str, list]:
+    """`facts` may use g.n (payments), g.total_cents, g.note (MIN of the rows' notes), g.txns, g.month."""
+    where, region_params = _funds_region(ctx)
+    # Sorted first so SQLite's group_concat lists the 交易流水号 in order, as PostgreSQL's ORDER BY does.
+    grouped = (f"SELECT q.household_no, q.pay_month, {pay_sql.month_text('q.pay_month')} AS month, "
+               "MIN(q.txn_no) AS first_txn, COUNT(*) AS n, SUM(" + pay_sql.cents("q.amount") + ") AS total_cents, "
+               f"MIN(q.note) AS note, {pay_sql.joined('q.txn_no')} AS txns "
+               f"FROM (SELECT * FROM ({payments}) q0 ORDER BY q0.txn_no) q GROUP BY q.household_no, q.pay_month {having}")
+    sql = ("SELECT h.id AS household_id, fp.payee_id_number AS id_number, fp.payee_name AS name, "
+           "COALESCE(h.region_code, '') AS region_code, g.household_no || ':' || g.month AS subject_key, "
+           f"{source} AS source, {facts} || '（交易流水号 ' || g.txns || '）' AS facts, g.month AS month, "
+           f"g.household_no AS household_no FROM ({grouped}) g JOIN {PAY} fp ON fp.txn_no = g.first_txn "
+           f"LEFT JOIN {H} h ON h.household_no = g.household_no WHERE {where}")
+    return sql, [*params, *region_params]
+
+
+def _paid_text() -> str:
+    return ("g.month || ' 发放 ' || CAST(g.n AS TEXT) || ' 笔，共 ' || " + _yuan_sql("g.total_cents") + " || ' 元'")
+
+
+def paid_unknown(ctx: Context):
+    base, params = _paid(ctx)
+    payments = (f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, '' AS note {base} "
+                f"AND NOT EXISTS (SELECT 1 FROM {H} hx WHERE hx.household_no = p.household_no)")
+    return _funds(ctx, payments, params, "'发放记录'", "'户编号 ' || g.household_no || ' 不在低保家庭登记中，' || " + _paid_text())
+
+
+def paid_not_active(ctx: Context):
+    """Not active during the pay month (payments.md), or suspended (停发) for it. Only the current
+    停发 flag is kept, so a suspension counts for D's month, the one month it is known to cover."""
+    base, params = _paid(ctx)
+    _first, last = _window(ctx)
+    active = pay_sql.active_during("hh", "p.pay_month")
+    status = "CASE hh.status " + " ".join(f"WHEN {_q(v)} THEN {_q(str(label))}" for v, label in Status.choices) + " END"
+    note = (f"CASE WHEN {active} THEN '该月已停发' ELSE '状态' || {status} || '，审批日期 ' || "
+            "COALESCE(CAST(hh.decided_on AS TEXT), '（空）') || CASE WHEN hh.exited_on IS NULL THEN '' "
+            "ELSE '，退出日期 ' || CAST(hh.exited_on AS TEXT) END END")
+    payments = (f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, {note} AS note {base.replace('WHERE', f'JOIN {H} hh ON hh.household_no = p.household_no WHERE', 1)} "
+                f"AND (NOT {active} OR (hh.payment_stopped AND p.pay_month = %s))")
+    return _funds(ctx, payments, [*params, last.isoformat()], "'发放记录与低保家庭登记'",
+                  "g.note || '，该月不在保障期内，' || " + _paid_text())
+
+
+def paid_deceased(ctx: Context):
+    """Paid for a month that began after the payee's death (no grace: the month after is wrong)."""
+    base, params = _paid(ctx)
+    d = m.DeathRecord._meta.db_table
+    note = "'收款人 ' || p.payee_name || ' 死亡日期 ' || CAST(d.death_date AS TEXT)"
+    payments = (f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, {note} AS note "
+                + base.replace("WHERE", f"JOIN {d} d ON d.version_id = %s AND d.id_number = p.payee_id_number WHERE", 1)
+                + " AND d.death_date < p.pay_month")
+    sql, all_params = _funds(ctx, payments, [ctx.version("deaths"), *params], "CAST(%s AS TEXT)",
+                             "g.note || '，死亡后仍' || " + _paid_text())
+    return sql, [ctx.source("deaths"), *all_params]
+
+
+def paid_twice(ctx: Context):
+    base, params = _paid(ctx)
+    payments = f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, '' AS note {base}"
+    return _funds(ctx, payments, params, "'发放记录'", "'同一月份重复发放：' || " + _paid_text(),
+                  having="HAVING COUNT(*) > 1")
+
+
+def paid_amount_mismatch(ctx: Context):
+    base, params = _paid(ctx)
+    in_force = pay_sql.cents(f"COALESCE({pay_sql.amount_in_force('hh', 'p.pay_month')}, 0)")
+    single = (f"NOT EXISTS (SELECT 1 FROM {PAY} p2 WHERE p2.household_no = p.household_no "
+              "AND p2.pay_month = p.pay_month AND p2.status = 'success' AND p2.txn_no <> p.txn_no)")
+    payments = (f"SELECT x.txn_no, x.household_no, x.pay_month, x.amount, '核定金额 ' || {_yuan_sql('x.due')} || ' 元' AS note "
+                f"FROM (SELECT p.txn_no, p.household_no, p.pay_month, p.amount, {in_force} AS due "
+                + base.replace("WHERE", f"JOIN {H} hh ON hh.household_no = p.household_no WHERE", 1)
+                + f" AND {pay_sql.active_during('hh', 'p.pay_month')} AND {single}) x "
+                f"WHERE {pay_sql.cents('x.amount')} <> x.due")
+    return _funds(ctx, payments, params, "'发放记录与金额历史'", "g.note || '，实发 ' || " + _paid_text())
+
+
+def shared_account(ctx: Context):
+    base, params = _paid(ctx)
+    other = (f"FROM {PAY} p2 WHERE p2.account_no = p.account_no AND p2.pay_month = p.pay_month "
+             "AND p2.status = 'success' AND p2.household_no <> p.household_no")
+    payments = (f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, '账号 ' || p.account_no || "
+                f"' 同月还向户 ' || (SELECT MIN(p2.household_no) {other}) || ' 发放' AS note {base} "
+                f"AND EXISTS (SELECT 1 {other})")
+    return _funds(ctx, payments, params, "'发放记录'", "g.note || '，' || " + _paid_text())
+
+
+def payee_not_member(ctx: Context):
+    base, params = _paid(ctx)
+    payments = (f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, '收款人 ' || p.payee_name || "
+                "' 不是本户成员，也不是登记的收款人' AS note "
+                + base.replace("WHERE", f"JOIN {H} hh ON hh.household_no = p.household_no WHERE", 1)
+                + f" AND p.payee_id_number <> hh.payee_id_number AND NOT EXISTS (SELECT 1 FROM {M} mx "
+                "WHERE mx.household_id = hh.id AND mx.id_number = p.payee_id_number)")
+    return _funds(ctx, payments, params, "'发放记录与家庭成员登记'", "g.note || '，' || " + _paid_text())
 
 
 # --- B. missed coverage ------------------------------------------------------------------
@@ -384,27 +552,34 @@ def missed_rejected(ctx: Context):
     return _missed(ctx, cand, [ctx.params["REJECTED_SINCE"]], "'低保家庭登记'", [])
 
 
-RULE_LIST = [
-    Rule("DECEASED", "死亡保", "A", deceased),
-    Rule("PUBLIC_PAYROLL", "财政供养人员享受低保", "A", public_payroll),
-    Rule("STAFF_SELF", "村干部/经办人员本人享受", "A", staff_self),
-    Rule("RELATIVE_FILED", "近亲属享受（已备案）", "A", relative_filed),
-    Rule("RELATIVE_UNFILED", "近亲属享受（未备案）", "A", relative_unfiled),
-    Rule("DUPLICATE", "重复享受", "A", duplicate),
-    Rule("ASSET_VEHICLE", "名下有车辆", "A", asset_vehicle),
-    Rule("ASSET_BUSINESS", "名下有市场主体", "A", asset_business),
-    Rule("ASSET_PROPERTY", "多套住房", "A", asset_property, per_household=True),
-    Rule("REVIEW_OVERDUE", "长期未复核", "A", review_overdue, per_household=True),
-    Rule("MISSED_DISABLED", "重度残疾人（含精神、智力三级）", "B", missed_disabled),
-    Rule("MISSED_ILLNESS", "重病患者", "B", missed_illness),
-    Rule("MISSED_POOR", "未纳入低保的建档立卡贫困人口", "B", missed_poor),
-    Rule("MISSED_EXITED", "2016年以来退保人员", "B", missed_exited),
-    Rule("MISSED_REJECTED", "2017年以来未通过的申请人", "B", missed_rejected),
-    Rule("HEAD_NOT_MEMBER", "户主不在家庭成员中", "C", head_not_member, per_household=True),
-    Rule("AMOUNT_MISSING", "月保障金额缺失", "C", amount_missing, per_household=True),
-]
+RULE_LIST = [Rule(BY_CODE[code], build) for code, build in [
+    ("DECEASED", deceased),
+    ("PUBLIC_PAYROLL", public_payroll),
+    ("STAFF_SELF", staff_self),
+    ("RELATIVE_FILED", relative_filed),
+    ("RELATIVE_UNFILED", relative_unfiled),
+    ("DUPLICATE", duplicate),
+    ("ASSET_VEHICLE", asset_vehicle),
+    ("ASSET_BUSINESS", asset_business),
+    ("ASSET_PROPERTY", asset_property),
+    ("REVIEW_OVERDUE", review_overdue),
+    ("AMOUNT_MISMATCH", amount_mismatch),
+    ("MISSED_DISABLED", missed_disabled),
+    ("MISSED_ILLNESS", missed_illness),
+    ("MISSED_POOR", missed_poor),
+    ("MISSED_EXITED", missed_exited),
+    ("MISSED_REJECTED", missed_rejected),
+    ("HEAD_NOT_MEMBER", head_not_member),
+    ("AMOUNT_MISSING", amount_missing),
+    ("PAID_UNKNOWN", paid_unknown),
+    ("PAID_NOT_ACTIVE", paid_not_active),
+    ("PAID_DECEASED", paid_deceased),
+    ("PAID_TWICE", paid_twice),
+    ("PAID_AMOUNT_MISMATCH", paid_amount_mismatch),
+    ("SHARED_ACCOUNT", shared_account),
+    ("PAYEE_NOT_MEMBER", payee_not_member),
+]]
 RULES = {r.code: r for r in RULE_LIST}
-RULE_CHOICES = [(r.code, f"{r.code} {r.name}") for r in RULE_LIST]
 PERSON_RULES_A = ["DECEASED", "PUBLIC_PAYROLL", "STAFF_SELF", "RELATIVE_FILED", "RELATIVE_UNFILED",
                   "DUPLICATE", "ASSET_VEHICLE", "ASSET_BUSINESS"]
 MISSED_FLAGS = {"MISSED_DISABLED": "is_disabled", "MISSED_ILLNESS": "is_ill", "MISSED_POOR": "is_poor",

@@ -7,15 +7,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum, Value
+from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits import catalogue
 from audits import models as m
 from audits import rules
 from cases.models import Household, Member, RelativeFiling, Staff, StaffType, Status
 from dibao import idnumber
+from dibao.jobs import JobState
 from dibao.models import Role, User
 
 # --- batches and findings ---------------------------------------------------------------------
@@ -34,7 +36,7 @@ def batches_for(user: User):
 
 
 def latest_done_batch(user: User) -> m.RescreenBatch | None:
-    return batches_for(user).filter(state=m.BatchState.DONE).order_by("-id").first()
+    return batches_for(user).filter(state=JobState.DONE).order_by("-id").first()
 
 
 def findings_for(user: User):
@@ -47,14 +49,20 @@ def review_queue(user: User, *, batch_id=None, rule: str = "", township: str = "
     if batch_id:
         qs = qs.filter(batch_id=batch_id)
     if section:
-        qs = qs.filter(rule__in=[code for code, r in rules.RULES.items() if r.section == section])
+        qs = qs.filter(rule__in=catalogue.codes_of_section(section))
     if rule:
         qs = qs.filter(rule=rule)
     if township:
         qs = qs.filter(region_code__startswith=township)
     if state:
         qs = qs.filter(state=state)
-    return qs.order_by("region_code", "rule", "id")
+    return qs.annotate(severity=rule_severity()).order_by("severity", "region_code", "id")
+
+
+def rule_severity(field: str = "rule") -> Case:
+    """The rule's place in catalogue.SEVERITY, for ordering in SQL (most serious first)."""
+    return Case(*[When(**{field: code}, then=Value(rank)) for code, rank in catalogue.RANK.items()],
+                default=Value(len(catalogue.RANK)), output_field=IntegerField())
 
 
 def finding_evidence(finding: m.Finding) -> dict:
@@ -62,7 +70,7 @@ def finding_evidence(finding: m.Finding) -> dict:
     the registry facts (staff roster, filings, other households) for the person."""
     versions = rules.current_versions()
     ids = [finding.id_number] if finding.id_number else []
-    if finding.household_id and rules.RULES[finding.rule].per_household:
+    if finding.household_id and catalogue.BY_CODE[finding.rule].per_household:
         ids = list(Member.objects.filter(household_id=finding.household_id).values_list("id_number", flat=True))
     evidence = []
     for kind, model in m.REF_MODELS.items():
@@ -282,15 +290,6 @@ def task_progress(user: User, level: int = 9) -> list[dict]:
     return list(rows)
 
 
-def user_can_review(user: User) -> bool:
-    return user.role in (Role.COUNTY_REVIEWER, Role.ADMIN)
-
-
-def can_start_batch(user: User) -> bool:
-    return user.role in (Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN)
-
-
-
 def household_findings_summary(household_ids: list[int]) -> dict[int, tuple[list[str], str]]:
     """For the screening forms: household id → (names of rules with an open or confirmed finding in
     the latest batch that raised anything for it, the review decision and actions as text)."""
@@ -302,7 +301,7 @@ def household_findings_summary(household_ids: list[int]) -> dict[int, tuple[list
                                      state__in=[m.FindingState.PENDING, m.FindingState.CONFIRMED])
             .order_by("household_id", "rule", "id"))
     for f in rows:
-        if wanted.get(f.household_id) != f.batch_id or rules.RULES[f.rule].section != "A":
+        if wanted.get(f.household_id) != f.batch_id or f.section != "A":
             continue
         names, handling = out.setdefault(f.household_id, ([], []))
         if f.rule_name not in names:

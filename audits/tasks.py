@@ -29,3 +29,10 @@ def monthly_rescreen(region_code: str = "") -> int:
     batch = services.batch_create(actor="system", region_code=region_code, enqueue=False)
     run_batch.delay(batch.pk)
     return batch.pk
+
+
+@shared_task
+def recover_stale() -> dict:
+    """The watchdog, every 5 minutes (django-celery-beat): requeue chunks and batches whose worker died."""
+    from audits import services
+    return services.recover_stale()

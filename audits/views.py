@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -18,23 +17,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audits import engine, selectors, services
 from audits.forms import BatchStartForm, BulkDecisionForm, DecisionForm, QueueFilterForm, TaskForm
-from audits.models import BatchState, FindingState, TaskOutcome
-from audits.rules import RULE_LIST, RULES
+from audits.models import FindingState, TaskOutcome
+from dibao.jobs import JobState
+from audits.rules import RULE_LIST
 from cases.models import Household, Member
-from dibao.models import Role
+from dibao.concurrency import StaleVersion
+from dibao.forms import apply_service_errors
 from dibao.pagination import paginate
+from dibao.permissions import can, permission_required
 from dibao.scoping import get_scoped_or_404
 from dibao.selectors import object_timeline
-
-VIEWERS = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
-FINDING_READERS = {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
-ENTRY_CHECKERS = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.ADMIN}
-
-
-def _require(user, roles):
-    if user.role not in roles:
-        raise PermissionDenied(_("您的角色无权访问此页面"))
-
 
 def _errors(exc: ValidationError | PermissionDenied) -> str:
     if isinstance(exc, ValidationError):
@@ -49,11 +41,10 @@ def _batch_or_404(user, pk):
     return batch
 
 
-@login_required
+@permission_required("rescreen.view")
 def index(request):
     user = request.user
-    _require(user, VIEWERS)
-    if user.role == Role.CASEWORKER:
+    if not can(user, "finding.view"):
         return redirect("audits:task_list")
     batches = paginate(selectors.batches_for(user).select_related("started_by"), request.GET.get("page"), 20)
     latest = selectors.latest_done_batch(user)
@@ -62,11 +53,11 @@ def index(request):
     return render(request, "audits/index.html", {
         "page": batches, "latest": latest, "pending": pending, "rules": RULE_LIST,
         "start_form": BatchStartForm(initial={"region_code": user.region_id or ""}),
-        "can_start": selectors.can_start_batch(user), "can_review": selectors.user_can_review(user),
+        "can_start": can(user, "rescreen.start"), "can_review": can(user, "finding.review"),
     })
 
 
-@login_required
+@permission_required("rescreen.start")
 @require_POST
 def batch_start(request):
     form = BatchStartForm(request.POST)
@@ -83,12 +74,10 @@ def batch_start(request):
     return redirect("audits:batch_detail", pk=batch.pk)
 
 
-@login_required
+@permission_required("rescreen.start")
 @require_POST
 def batch_resume(request, pk):
     batch = _batch_or_404(request.user, pk)
-    if not selectors.can_start_batch(request.user):
-        raise PermissionDenied
     try:
         services.batch_resume(actor=request.user, batch=batch)
     except (ValidationError, PermissionDenied) as exc:
@@ -110,36 +99,34 @@ def _batch_rows(request, batch):
              "resolved": resolved.get(r.code, 0)} for r in RULE_LIST]
 
 
-@login_required
+@permission_required("finding.view")
 def batch_detail(request, pk):
-    _require(request.user, FINDING_READERS)
     batch = _batch_or_404(request.user, pk)
-    rows = _batch_rows(request, batch) if batch.state == BatchState.DONE else []
+    rows = _batch_rows(request, batch) if batch.state == JobState.DONE else []
     totals = {k: sum(r[k] for r in rows) for k in ("n", "new", "open", "pending", "resolved")}
     return render(request, "audits/batch_detail.html", {"batch": batch, "rows": rows, "totals": totals,
-                                                        "can_start": selectors.can_start_batch(request.user)})
+                                                        "can_start": can(request.user, "rescreen.start")})
 
 
-@login_required
+@permission_required("rescreen.view")
 @require_GET
 def batch_progress(request, pk):
     batch = _batch_or_404(request.user, pk)
     response = render(request, "audits/_batch_progress.html", {"batch": batch})
-    if batch.state == BatchState.DONE and request.headers.get("HX-Request"):
+    if batch.state == JobState.DONE and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"  # show the counts once it is done
     return response
 
 
-@login_required
+@permission_required("export.findings")
 @require_GET
 def batch_export(request, pk):
-    _require(request.user, FINDING_READERS)
     batch = _batch_or_404(request.user, pk)
-    if batch.state != BatchState.DONE:
+    if batch.state != JobState.DONE:
         raise Http404
     fmt = request.GET.get("format", "xlsx")
     findings = selectors.findings_for(request.user).filter(batch=batch)
-    full = request.user.can_see_full_id
+    full = request.user.can_export_full_id
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     if fmt == "csv":
         buffer = io.StringIO()
@@ -157,44 +144,50 @@ def batch_export(request, pk):
     return response
 
 
-@login_required
+@permission_required("finding.view")
 def review_queue(request):
     user = request.user
-    _require(user, FINDING_READERS)
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    section = "C" if request.GET.get("section") == "C" else "A"
+    section = request.GET.get("section") if request.GET.get("section") in ("C", "D") else "A"
     batch_id = filters.get("batch")
     if not batch_id:
         latest = selectors.latest_done_batch(user)
         batch_id = latest.pk if latest else None
     state = filters.get("state", "")
-    if not request.GET and section == "A":
+    if section != "C" and set(request.GET) <= {"section"}:
         state = FindingState.PENDING
     queue = selectors.review_queue(user, batch_id=batch_id, rule=filters.get("rule", ""),
                                    township=filters.get("township", ""), state=state, section=section)
     page = paginate(queue, request.GET.get("page"), 50)
     return render(request, "audits/review_queue.html", {
         "form": form, "page": page, "batch_id": batch_id, "section": section, "state": state,
-        "bulk_form": BulkDecisionForm(), "can_review": selectors.user_can_review(user) and section == "A",
+        "batches": selectors.batches_for(user).filter(state=JobState.DONE).order_by("-id")[:24],
+        "bulk_form": BulkDecisionForm(), "can_review": can(user, "finding.review") and section != "C",
     })
 
 
-@login_required
+@permission_required("finding.view")
 def finding_detail(request, pk):
     user = request.user
-    _require(user, FINDING_READERS)
     finding = get_scoped_or_404(selectors.findings_for(user), user, pk=pk)
     household = finding.household
-    form = DecisionForm(initial={"decision": "confirm", "exit_on": timezone.localdate()})
+    fitting = services.fitting_changes(finding) if household else []
+    form = DecisionForm(initial={"exit_on": timezone.localdate(), "change": next(iter(fitting), ""),
+                                 "version": finding.version}, fitting=fitting)
     if request.method == "POST":
-        form = DecisionForm(request.POST)
+        form = DecisionForm(request.POST, fitting=fitting)
         if form.is_valid():
+            version = form.cleaned_data["version"]
             try:
                 if form.cleaned_data["decision"] == "dismiss":
-                    services.finding_dismiss(actor=user, finding=finding, **form.service_kwargs())
+                    services.finding_dismiss(actor=user, finding=finding, expected_version=version,
+                                             **form.service_kwargs())
                 else:
-                    services.finding_confirm(actor=user, finding=finding, **form.service_kwargs())
+                    services.finding_confirm(actor=user, finding=finding, expected_version=version,
+                                             **form.service_kwargs())
+            except StaleVersion as exc:
+                form.add_error(None, exc)
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, _errors(exc))
             else:
@@ -209,18 +202,17 @@ def finding_detail(request, pk):
     return render(request, "audits/finding_detail.html", {
         "finding": finding, "household": household, "members": members, "timeline": timeline,
         "evidence": selectors.finding_evidence(finding), "form": form, "recused": recused,
-        "can_decide": (selectors.user_can_review(user) and finding.state == FindingState.PENDING
-                       and RULES[finding.rule].section == "A" and household is not None and not recused),
+        "can_decide": (can(user, "finding.review") and finding.state == FindingState.PENDING
+                       and (finding.section == "D" or (finding.section == "A" and household is not None))
+                       and not recused),
         "full_ids": user.can_see_full_id,
     })
 
 
-@login_required
+@permission_required("finding.review")
 @require_POST
 def bulk_decide(request):
     user = request.user
-    if not selectors.user_can_review(user):
-        raise PermissionDenied
     form = BulkDecisionForm(request.POST)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     findings = list(selectors.findings_for(user).filter(pk__in=ids))
@@ -230,7 +222,8 @@ def bulk_decide(request):
         messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
     else:
         try:
-            done = services.findings_bulk_decide(actor=user, findings=findings,
+            versions = {f.pk: int(v) for f in findings if (v := request.POST.get(f"version_{f.pk}", "")).isdigit()}
+            done = services.findings_bulk_decide(actor=user, findings=findings, expected_versions=versions,
                                                  decision=form.cleaned_data["decision"], **form.service_kwargs())
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _errors(exc))
@@ -241,10 +234,9 @@ def bulk_decide(request):
 
 # --- verification tasks --------------------------------------------------------------------------
 
-@login_required
+@permission_required("task.view")
 def task_list(request):
     user = request.user
-    _require(user, VIEWERS)
     view = request.GET.get("view", "open")
     qs = selectors.tasks_for(user)
     today = timezone.localdate()
@@ -255,30 +247,29 @@ def task_list(request):
     elif view == "done":
         qs = qs.exclude(outcome=TaskOutcome.OPEN)
     page = paginate(qs.order_by("deadline", "id"), request.GET.get("page"), 50)
-    level = 6 if user.role in (Role.SUPERVISOR, Role.ADMIN) and request.GET.get("level") != "9" else 9
+    # Above a county, progress is shown per county unless townships are asked for.
+    level = 6 if len(user.scope_prefix or "") < 6 and request.GET.get("level") != "9" else 9
     return render(request, "audits/task_list.html", {
         "page": page, "view": view, "today": today, "progress": selectors.task_progress(user, level),
         "level": level, "full_ids": user.can_see_full_id,
     })
 
 
-@login_required
+@permission_required("task.view")
 def task_detail(request, pk):
     user = request.user
-    _require(user, VIEWERS)
     task = get_scoped_or_404(selectors.tasks_for(user), user, pk=pk)
     form = TaskForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.task_complete(actor=user, task=task, **form.cleaned_data)
+            task = services.task_complete(actor=user, task=task, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-                for field, errs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errs)
-            else:
-                messages.error(request, _errors(exc))
+            apply_service_errors(exc, form)
         else:
-            messages.success(request, _("核查任务已办结"))
+            if task.is_done:
+                messages.success(request, _("核查任务已办结"))
+            else:
+                messages.warning(request, _("已记录本次入户未能联系，任务继续保留在待核查中"))
             return redirect("audits:task_list")
     findings = selectors.findings_for(user).filter(batch_id=task.last_batch_id, id_number=task.id_number)
     return render(request, "audits/task_detail.html", {
@@ -289,10 +280,9 @@ def task_detail(request, pk):
 
 # --- entry check --------------------------------------------------------------------------------
 
-@login_required
+@permission_required("entry_check.run")
 @require_POST
 def entry_check(request):
-    _require(request.user, ENTRY_CHECKERS)
     ids = [v for key in request.POST for v in request.POST.getlist(key) if key.endswith("id_number") and v]
     household_id = request.POST.get("household_id") or ""
     household_id = int(household_id) if household_id.isdigit() else None

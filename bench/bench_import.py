@@ -33,7 +33,7 @@ ORDER = ["households", "members", "staff", "relatives", "deaths", "disability", 
 
 def _setup_django(db: str) -> None:
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{db}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dibao.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
     django.setup()
 

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dibao.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dibao_bench")
 
 PASSWORD = "Bench-pages-2026!"
@@ -138,12 +138,13 @@ class Client:
 # -- the server -----------------------------------------------------------------------------------
 def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = dict(os.environ, DEBUG="false", SECRET_KEY="bench-pages-secret-" + "x" * 40,
+               AUDIT_HMAC_KEY="bench-pages-audit-key",
                SECURE_SSL_REDIRECT="false", ALLOWED_HOSTS=HOST, STATIC_ROOT=str(OUT / "static"),
                AXES_FAILURE_LIMIT="1000", LOG_LEVEL="ERROR")
     # The manifest storage used with DEBUG off needs collected static files.
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                    check=True)
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "dibao.wsgi", "-w", str(workers),
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(workers),
                              "--threads", str(threads), "-b", f"{HOST}:{port}", "--log-level", "warning",
                              "--timeout", "120"],
                             cwd=ROOT, env=env, start_new_session=True)

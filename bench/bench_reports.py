@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dibao.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 TABLES = ["dibao_region", "cases_household", "cases_member", "cases_staff", "cases_relativefiling"]

@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dibao.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 AS_OF = dt.date(2026, 11, 20)  # the "today" the dates are laid out around
 GRACE_DAYS = 30

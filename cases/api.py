@@ -1,44 +1,24 @@
 """REST API of the registry (/api/v1/): the same selectors, services and scoping as the pages.
 
-ID numbers are returned in full only to roles that may see them (`user.can_see_full_id`);
-the others get the masked form. Writes go through `cases.services`; a rule a service
-refuses comes back as a 400 keyed by field, in Chinese.
+ID numbers are always masked; `POST <detail>/reveal-id/` shows one in full to the roles with
+`household.reveal_id`, an audited act like the household page's reveal. Writes go through
+`cases.services`; a rule a service refuses comes back as a 400 keyed by field, in Chinese.
 """
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import permissions, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from cases import selectors, services
-from cases.models import Household, KinRelation, Member, RelativeFiling, Staff
+from cases.models import DECISIVE_FIELDS, Household, KinRelation, Member, RelativeFiling, Staff, Status
 from dibao import idnumber
+from dibao.api import IdRevealMixin, MaskedIdMixin, VersionedMixin, reveal_field, service_call
+from dibao.audit import AuditObject
 from dibao.models import Region, natural_code
-
-
-class RegistryPermission(permissions.BasePermission):
-    """Readers (caseworker, county reviewer, supervisor, admin) read; editors write; inspectors neither."""
-
-    message = _("您的角色无权访问低保家庭档案")
-
-    def has_permission(self, request, view):
-        role = getattr(request.user, "role", None)
-        if request.method in permissions.SAFE_METHODS:
-            return role in services.REGISTRY_READERS
-        return role in services.REGISTRY_EDITORS
-
-
-def _service_call(func, **kwargs):
-    """Run one service; its Django ValidationError becomes DRF's 400 with field keys."""
-    try:
-        return func(**kwargs)
-    except DjangoValidationError as error:
-        if hasattr(error, "error_dict"):
-            raise ValidationError({field: [m for e in errors for m in e.messages]
-                                   for field, errors in error.error_dict.items()})
-        raise ValidationError({"non_field_errors": error.messages})
 
 
 class RegionCodeField(serializers.SlugRelatedField):
@@ -61,21 +41,6 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().get_queryset().for_user(self.context["request"].user)
 
 
-class MaskedIdMixin:
-    """Show the ID number fields masked to roles that may not see them in full."""
-
-    id_fields: tuple[str, ...] = ()
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not request.user.can_see_full_id:
-            for name in self.id_fields:
-                if data.get(name):
-                    data[name] = idnumber.mask_id(data[name])
-        return data
-
-
 def _validate_id(value):
     try:
         return idnumber.validate_id(value)
@@ -91,7 +56,7 @@ class MemberNestedSerializer(MaskedIdMixin, serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = ["id", "name", "id_number", "relation", "sex", "birth_date", "disability_category",
-                  "disability_level", "serious_illness", "labour_capacity", "monthly_income"]
+                  "disability_level", "serious_illness", "labour_capacity", "monthly_income", "version"]
 
 
 class MemberSerializer(MemberNestedSerializer):
@@ -112,7 +77,7 @@ class MemberSerializer(MemberNestedSerializer):
 
 
 class HouseholdSerializer(MaskedIdMixin, serializers.ModelSerializer):
-    id_fields = ("head_id_number",)
+    id_fields = ("head_id_number", "payee_id_number", "single_coverage_id_number")
     region = RegionCodeField(help_text=_("区划代码：9 位乡镇或 12 位村（居），也可补零到 12 位"))
     region_name = serializers.CharField(source="region.name", read_only=True)
     head_id_masked = serializers.CharField(read_only=True)
@@ -123,11 +88,32 @@ class HouseholdSerializer(MaskedIdMixin, serializers.ModelSerializer):
         fields = ["id", "household_no", "region", "region_name", "head_name", "head_id_number", "head_id_masked",
                   "category", "status", "applied_on", "decided_on", "exited_on", "exit_reason",
                   "rejection_reason", "monthly_amount", "poverty_cause", "management_class", "last_reviewed_on",
-                  "registered_poor", "phone", "payment_stopped", "created_at", "updated_at", "members"]
-        read_only_fields = ["payment_stopped", "created_at", "updated_at"]
+                  "registered_poor", "phone", "payee_id_number", "account_no", "bank_name", "single_coverage_id_number",
+                  "payment_stopped", "planned_exit_on", "legacy_migration", "created_at", "updated_at", "version",
+                  "members"]
+        read_only_fields = [*DECISIVE_FIELDS, "legacy_migration", "created_at", "updated_at"]
 
     def validate_head_id_number(self, value):
         return _validate_id(value)
+
+    def validate(self, attrs):
+        """Read-only fields are normally dropped in silence; a decisive one sent with a new value is
+        refused instead, so a client never believes it set a status or an amount. The value it
+        already has (a GET sent back with a phone number changed) passes."""
+        current = self.instance or Household(status=Status.PENDING)
+        errors = {}
+        for name in DECISIVE_FIELDS:
+            if name not in self.initial_data:
+                continue
+            try:
+                sent = Household._meta.get_field(name).to_python(self.initial_data[name])
+            except DjangoValidationError:
+                sent = self.initial_data[name]
+            if sent != getattr(current, name):
+                errors[name] = [services.decisive_field_message(name)]
+        if errors:
+            raise ValidationError(errors)
+        return attrs
 
     def validate_household_no(self, value):
         value = idnumber.normalize_text(value)
@@ -205,12 +191,15 @@ class FilingSerializer(MaskedIdMixin, serializers.ModelSerializer):
         return values
 
 
-class HouseholdViewSet(viewsets.ModelViewSet):
+@extend_schema_view(reveal_id=extend_schema(parameters=[OpenApiParameter(
+    "member", int, description=_("成员 id：查看该成员的号码；不填为户主"))]))
+class HouseholdViewSet(VersionedMixin, IdRevealMixin, viewsets.ModelViewSet):
     """低保家庭. `q` searches the exact ID number (head or any member), the household number
     or the head's name (prefix); `region` takes a code and includes everything under it."""
 
     serializer_class = HouseholdSerializer
-    permission_classes = [permissions.IsAuthenticated, RegistryPermission]
+    required_actions = {"GET": "household.view", "create": "household.create", "update": "household.update",
+                        "partial_update": "household.update", "reveal_id": "household.reveal_id"}
     filterset_class = selectors.HouseholdFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -218,76 +207,102 @@ class HouseholdViewSet(viewsets.ModelViewSet):
         region = self.request.query_params.get("region", "")
         return selectors.households(self.request.user, region=region).prefetch_related("members")
 
+    def reveal(self, request, obj):
+        member = None
+        member_id = request.query_params.get("member", "")
+        if member_id:
+            member = obj.members.filter(pk=int(member_id)).first() if member_id.isdigit() else None
+            if member is None:
+                raise Http404
+        return service_call(services.household_reveal_id, actor=request.user, household=obj, member=member)
+
     def perform_create(self, serializer):
-        serializer.instance = _service_call(services.household_save, actor=self.request.user,
+        serializer.instance = service_call(services.household_save, actor=self.request.user,
                                             data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = _service_call(services.household_save, actor=self.request.user,
-                                            household=serializer.instance, data=serializer.validated_data)
+        serializer.instance = service_call(services.household_save, actor=self.request.user,
+                                            household=serializer.instance, data=serializer.validated_data,
+                                            expected_version=self.expected_version())
 
 
-class MemberViewSet(viewsets.ModelViewSet):
+class MemberViewSet(VersionedMixin, IdRevealMixin, viewsets.ModelViewSet):
     """家庭成员. Writes go through the member services; the head (本人) cannot be deleted."""
 
     serializer_class = MemberSerializer
-    permission_classes = [permissions.IsAuthenticated, RegistryPermission]
+    required_actions = {"GET": "household.view", "create": "household.update", "update": "household.update",
+                        "partial_update": "household.update", "destroy": "household.update",
+                        "reveal_id": "household.reveal_id"}
     filterset_class = selectors.MemberFilter
 
     def get_queryset(self):
         return selectors.members(self.request.user)
 
+    def reveal(self, request, obj):
+        return service_call(services.household_reveal_id, actor=request.user, household=obj.household, member=obj)
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         household = data.pop("household")
-        serializer.instance = _service_call(services.member_add, actor=self.request.user, household=household,
+        serializer.instance = service_call(services.member_add, actor=self.request.user, household=household,
                                             data=data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("household", None)
-        serializer.instance = _service_call(services.member_update, actor=self.request.user,
-                                            member=serializer.instance, data=data)
+        serializer.instance = service_call(services.member_update, actor=self.request.user,
+                                            member=serializer.instance, data=data,
+                                            expected_version=self.expected_version())
 
     def perform_destroy(self, instance):
-        _service_call(services.member_remove, actor=self.request.user, member=instance)
+        service_call(services.member_remove, actor=self.request.user, member=instance,
+                     expected_version=self.expected_version())
 
 
-class StaffViewSet(viewsets.ModelViewSet):
+class StaffViewSet(IdRevealMixin, viewsets.ModelViewSet):
     """工作人员名册 (people whose close relatives must be filed)."""
 
     serializer_class = StaffSerializer
-    permission_classes = [permissions.IsAuthenticated, RegistryPermission]
+    required_actions = {"GET": "staff.view", "create": "staff.manage", "update": "staff.manage",
+                        "partial_update": "staff.manage", "reveal_id": "household.reveal_id"}
     filterset_class = selectors.StaffFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.staff(self.request.user)
 
+    def reveal(self, request, obj):
+        return reveal_field(request, obj, object_type=AuditObject.STAFF, region_code=obj.region_id, id_number=obj.id_number)
+
     def perform_create(self, serializer):
-        serializer.instance = _service_call(services.staff_save, actor=self.request.user,
+        serializer.instance = service_call(services.staff_save, actor=self.request.user,
                                             data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = _service_call(services.staff_save, actor=self.request.user,
+        serializer.instance = service_call(services.staff_save, actor=self.request.user,
                                             staff=serializer.instance, data=serializer.validated_data)
 
 
-class RelativeFilingViewSet(viewsets.ModelViewSet):
+class RelativeFilingViewSet(IdRevealMixin, viewsets.ModelViewSet):
     """近亲属备案."""
 
     serializer_class = FilingSerializer
-    permission_classes = [permissions.IsAuthenticated, RegistryPermission]
+    required_actions = {"GET": "filing.view", "create": "filing.manage", "update": "filing.manage",
+                        "partial_update": "filing.manage", "reveal_id": "household.reveal_id"}
     filterset_class = selectors.FilingFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.filings(self.request.user)
 
+    def reveal(self, request, obj):
+        return reveal_field(request, obj, object_type=AuditObject.RELATIVE_FILING, region_code=obj.staff.region_id,
+                            id_number=obj.relative_id_number)
+
     def perform_create(self, serializer):
-        serializer.instance = _service_call(services.filing_save, actor=self.request.user,
+        serializer.instance = service_call(services.filing_save, actor=self.request.user,
                                             data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = _service_call(services.filing_save, actor=self.request.user,
+        serializer.instance = service_call(services.filing_save, actor=self.request.user,
                                             filing=serializer.instance, data=serializer.validated_data)

@@ -1,10 +1,12 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from cases import api
+from cases.application_api import ApplicationViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("households", api.HouseholdViewSet, basename="household")
 router.register("members", api.MemberViewSet, basename="member")
 router.register("staff", api.StaffViewSet, basename="staff")
 router.register("relative-filings", api.RelativeFilingViewSet, basename="relative-filing")
+router.register("applications", ApplicationViewSet, basename="application")
 urlpatterns = router.urls

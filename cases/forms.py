@@ -6,9 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Household, Member, RelativeFiling, Relation, Staff
+from cases.models import Household, Member, RelativeFiling, Relation, Staff, Status
 from dibao import idnumber
-from dibao.forms import RegionField
+from dibao.concurrency import VersionedFormMixin
+from dibao.forms import RegionField, TextInputMixin
 from dibao.models import User
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
@@ -43,29 +44,22 @@ class IdNumberField(forms.CharField):
         return idnumber.validate_id(value)
 
 
-def apply_service_errors(error: ValidationError, *forms_: forms.BaseForm, fallback: forms.BaseForm) -> None:
-    """Put a service's ValidationError next to the field it names, or at the top of the form."""
-    if not hasattr(error, "error_dict"):
-        fallback.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        target = next((f for f in forms_ if field in f.fields), None)
-        if target is None:
-            fallback.add_error(None, errors)
-        else:
-            target.add_error(field, errors)
+class HouseholdForm(TextInputMixin, VersionedFormMixin, forms.ModelForm):
+    """Descriptive fields only: the decisive ones (cases.models.DECISIVE_FIELDS) are shown read-only
+    beside the form and change through the application's steps."""
 
-
-class HouseholdForm(forms.ModelForm):
     region = RegionField(label=_("户籍区划"), help_text=_("选到乡镇（街道）或村（居）一级"))
     head_id_number = IdNumberField(label=_("户主身份证号"))
+    entry_check_note = forms.CharField(
+        label=_("比对提示核实说明"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("右侧“逢进必核”有红色提示时必填：写明逐条核实的情况，随本次保存记入该户的操作记录"))
 
     class Meta:
         model = Household
-        fields = ["household_no", "region", "head_name", "head_id_number", "category", "status", "applied_on",
-                  "decided_on", "exited_on", "exit_reason", "rejection_reason", "monthly_amount", "poverty_cause",
-                  "management_class", "last_reviewed_on", "registered_poor", "phone"]
-        widgets = {name: DATE_WIDGET for name in ("applied_on", "decided_on", "exited_on", "last_reviewed_on")}
+        fields = ["household_no", "region", "head_name", "head_id_number", "category", "applied_on",
+                  "poverty_cause", "management_class", "last_reviewed_on", "registered_poor", "phone",
+                  "payee_id_number", "account_no", "bank_name"]
+        widgets = {name: DATE_WIDGET for name in ("applied_on", "last_reviewed_on")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +92,7 @@ MEMBER_FIELDS = ("name", "id_number", "relation", "disability_category", "disabi
                  "labour_capacity", "monthly_income")
 
 
-class MemberForm(forms.ModelForm):
+class MemberForm(TextInputMixin, VersionedFormMixin, forms.ModelForm):
     id_number = IdNumberField(label=_("身份证号"))
 
     class Meta:
@@ -108,6 +102,10 @@ class MemberForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.household.status == Status.ACTIVE:
+            # the amount is computed from incomes: after approval they change through a review or change
+            self.fields["monthly_income"].disabled = True
+            self.fields["monthly_income"].help_text = _("在保家庭的收入通过定期核查或低保变更修改")
         if self.instance.pk and self.instance.relation == Relation.SELF:
             # the head's row mirrors the household's head fields
             for name in ("name", "id_number", "relation"):
@@ -126,6 +124,7 @@ class MemberForm(forms.ModelForm):
         row = {k: v for k, v in self.cleaned_data.items() if k in MEMBER_FIELDS}
         if self.instance.pk:
             row["id"] = self.instance.pk
+            row["version"] = self.cleaned_data.get("version")
         if self.cleaned_data.get("DELETE"):
             row["DELETE"] = True
         if self.is_head:
@@ -172,7 +171,7 @@ MemberFormSet = forms.inlineformset_factory(Household, Member, form=MemberForm, 
                                             extra=1, can_delete=True)
 
 
-class StaffForm(forms.ModelForm):
+class StaffForm(TextInputMixin, forms.ModelForm):
     region = RegionField(label=_("工作单位所在区划"))
     id_number = IdNumberField(label=_("身份证号"))
     user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("系统账号"),
@@ -204,7 +203,7 @@ class StaffForm(forms.ModelForm):
         return {k: v for k, v in self.cleaned_data.items() if k in self.Meta.fields}
 
 
-class FilingForm(forms.ModelForm):
+class FilingForm(TextInputMixin, forms.ModelForm):
     relative_id_number = IdNumberField(label=_("亲属身份证号"))
     household_no = forms.CharField(label=_("户编号"), required=False, max_length=32,
                                    help_text=_("该亲属所在的低保家庭（如有）"))

@@ -5,10 +5,12 @@ The filter sets serve both the pages and the API, so a filter means the same in 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Count, F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Category, Household, ManagementClass, Member, RelativeFiling, Staff, StaffType, Status
@@ -27,7 +29,8 @@ def looks_like_id(text: str) -> bool:
 
 
 def search_households(queryset, q: str):
-    """Exact ID number (head or any member) or household number; otherwise head name prefix.
+    """Exact ID number (head or any member) or household number; otherwise the name prefix of the
+    head or of any member (a caseworker looks a family up by whoever came to the window).
 
     Every branch is an index lookup, so a search stays fast over a province.
     """
@@ -41,7 +44,10 @@ def search_households(queryset, q: str):
         heads = Household.objects.filter(head_id_number=number).order_by().values_list("pk", flat=True)
         members = Member.objects.filter(id_number=number).order_by().values_list("household_id", flat=True)
         return queryset.filter(pk__in=list(heads.union(members)))
-    return queryset.filter(Q(household_no=q) | Q(head_name__startswith=q))
+    by_name = Q(head_name__startswith=q)
+    if len(q) >= 2:  # one character would match a large part of a province's members
+        by_name |= Q(pk__in=Member.objects.filter(name__startswith=q).values("household_id"))
+    return queryset.filter(Q(household_no=q) | by_name)
 
 
 def _region_prefix(queryset, name, value):
@@ -58,6 +64,21 @@ def _region_in_scope(queryset, name, value):
     return queryset
 
 
+REVIEW_DUE_DAYS = 30
+
+
+def review_due_q(day: dt.date) -> Q:
+    """Active households whose periodic review (A/B/C: every 12/6/3 months, the rescreening's
+    parameter) falls due within REVIEW_DUE_DAYS of `day`, or that were never reviewed."""
+    from audits.rules import current_params, months_before  # the rule owns the intervals
+    horizon = day + dt.timedelta(days=REVIEW_DUE_DAYS)
+    due = Q()
+    for cls, months in current_params()["REVIEW_INTERVAL_MONTHS"].items():
+        due |= Q(management_class=cls) & (Q(last_reviewed_on__isnull=True)
+                                           | Q(last_reviewed_on__lte=months_before(horizon, months)))
+    return due & Q(status=Status.ACTIVE)
+
+
 class HouseholdFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(method=_region_in_scope, label=_("区划代码（含下级）"), widget=forms.HiddenInput)
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("状态"), empty_label=_("全部"))
@@ -65,13 +86,18 @@ class HouseholdFilter(django_filters.FilterSet):
     management_class = django_filters.ChoiceFilter(choices=ManagementClass.choices, label=_("分类管理"), empty_label=_("全部"))
     household_no = django_filters.CharFilter(label=_("户编号"))
     q = django_filters.CharFilter(method="filter_q", label=_("姓名、户编号或身份证号"))
+    review = django_filters.ChoiceFilter(choices=[("due", _("30 日内到期的定期复核"))], method="filter_review",
+                                         label=_("定期复核"), empty_label=_("全部"))
 
     class Meta:
         model = Household
-        fields = ["region", "status", "category", "management_class", "household_no", "q"]
+        fields = ["region", "status", "category", "management_class", "household_no", "q", "review"]
 
     def filter_q(self, queryset, name, value):
         return search_households(queryset, value)
+
+    def filter_review(self, queryset, name, value):
+        return queryset.filter(review_due_q(timezone.localdate())) if value == "due" else queryset
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -163,3 +189,48 @@ def masked_record(record: AuditRecord) -> AuditRecord:
             setattr(shown, attr, {k: (idnumber.mask_id(v) if k in _ID_KEYS and isinstance(v, str) else v)
                                   for k, v in snapshot.items()})
     return shown
+
+
+# --------------------------------------------------------------------------- benefit standards, 调标
+def standards_history(user):
+    """Every standard that can apply in the user's jurisdiction: those of its ancestors and those
+    set inside it, newest first."""
+    from cases.models import BenefitStandard
+    from dibao.models import CODE_LENGTHS
+
+    prefix = user.scope_prefix
+    if prefix is None:
+        return BenefitStandard.objects.select_related("region").order_by("region_id", "category", "-effective_from")
+    ancestors = [prefix[:n] for n in CODE_LENGTHS if n <= len(prefix)]
+    return (BenefitStandard.objects.filter(Q(region_id__in=ancestors) | Q(region__code__startswith=prefix))
+            .select_related("region").order_by("region_id", "category", "-effective_from"))
+
+
+def standards_in_force(user, month, counties):
+    """(county, {category: standard or None}) for each county (Region rows) of the page."""
+    from cases.benefits import standard_in_force
+    from cases.models import Category
+
+    return [(county, {cat: standard_in_force(region_code=county.code, category=cat, month=month)
+                      for cat in Category.values}) for county in counties]
+
+
+def counties_of(user):
+    """The counties of the user's jurisdiction; a township user gets their own county."""
+    from dibao.models import Region
+
+    prefix = user.scope_prefix
+    if prefix is not None and len(prefix) > 6:
+        return Region.objects.filter(code=prefix[:6])
+    counties = Region.objects.filter(level=Region.Level.COUNTY)
+    return counties.filter(code__startswith=prefix) if prefix else counties
+
+
+def rerates(user):
+    from cases.models import Rerate
+
+    return (Rerate.objects.for_user(user).select_related("standard", "standard__region", "region", "prepared_by",
+                                                         "confirmed_by")
+            .annotate(line_count=Count("lines"),
+                      changed=Count("lines", filter=~Q(lines__new_amount=F("lines__old_amount"))
+                                    | Q(lines__old_amount__isnull=True))))

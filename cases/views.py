@@ -5,11 +5,9 @@ for each write, and objects outside the jurisdiction are 404.
 """
 from __future__ import annotations
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
@@ -17,32 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import selectors, services
-from cases.forms import (FilingForm, HouseholdForm, MemberFormSet, StaffForm, bootstrap_widgets,
-                         apply_service_errors)
+from cases.forms import FilingForm, HouseholdForm, MemberFormSet, StaffForm, bootstrap_widgets
+from dibao.forms import apply_service_errors
+from dibao.permissions import can, permission_required
 from cases.models import Household, Member, Relation
 from dibao.pagination import paginate
 from dibao.scoping import get_scoped_or_404
 
-
-
-def _roles_required(roles):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied(_("您的角色无权访问此页面"))
-            return view(request, *args, **kwargs)
-        return wrapped
-    return decorator
-
-
-reader_required = _roles_required(services.REGISTRY_READERS)
-editor_required = _roles_required(services.REGISTRY_EDITORS)
-
-
-def _can_edit(user) -> bool:
-    return user.role in services.REGISTRY_EDITORS
 
 
 def _filtered_page(request, filterset_class, queryset):
@@ -54,12 +33,12 @@ def _filtered_page(request, filterset_class, queryset):
 
 # ---- households -------------------------------------------------------------
 
-@reader_required
+@permission_required("household.view")
 def household_list(request):
     filterset, page = _filtered_page(request, selectors.HouseholdFilter,
                                      selectors.households(request.user, region=request.GET.get("region", "")))
     return render(request, "cases/household_list.html",
-                  {"filter": filterset, "page": page, "can_edit": _can_edit(request.user)})
+                  {"filter": filterset, "page": page, "can_edit": can(request.user, "household.create")})
 
 
 def _detail_context(request, household: Household, revealed: dict | None = None) -> dict:
@@ -68,19 +47,19 @@ def _detail_context(request, household: Household, revealed: dict | None = None)
         "members": list(household.members.all()),
         "timeline": selectors.household_timeline(request.user, household),
         "filings": list(household.relative_filings.for_user(request.user).select_related("staff")),
-        "can_edit": _can_edit(request.user),
-        "can_reveal": request.user.can_see_full_id,
+        "can_edit": can(request.user, "household.update"),
+        "can_reveal": can(request.user, "household.reveal_id"),
         "revealed": revealed or {},
     }
 
 
-@reader_required
+@permission_required("household.view")
 def household_detail(request, pk: int):
     household = get_scoped_or_404(selectors.household_detail(request.user), request.user, pk=pk)
     return render(request, "cases/household_detail.html", _detail_context(request, household))
 
 
-@reader_required
+@permission_required("household.reveal_id")
 @require_POST
 def household_reveal(request, pk: int):
     """Show one full ID number (the head's, or `member`'s) — an audited act."""
@@ -98,6 +77,30 @@ def household_reveal(request, pk: int):
     return render(request, "cases/household_detail.html", _detail_context(request, household, {key: number}))
 
 
+def _acknowledged_warnings(form, formset, household: Household | None) -> str:
+    """逢进必核: a red warning of the entry check must be answered in 比对提示核实说明 before the
+    household is saved; the warnings and the answer become the note of the save's audit record,
+    so they stay in the household's trail. Without the audits app installed there is no check."""
+    try:
+        from audits.selectors import entry_check  # audits builds on cases, not the other way
+    except ImportError:
+        return ""
+    ids = [form.cleaned_data.get("head_id_number") or ""]
+    ids += [f.cleaned_data.get("id_number") or "" for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+    warnings = [w for w in entry_check(id_numbers=ids, household_id=household.pk if household else None)
+                if w.level == "danger"]
+    if not warnings:
+        return ""
+    answer = (form.cleaned_data.get("entry_check_note") or "").strip()
+    if not answer:
+        form.add_error("entry_check_note", _("比对发现 %(n)d 条提示，请逐条核实后写明核实情况再保存")
+                       % {"n": len(warnings)})
+        return ""
+    listed = "；".join(f"{w.name} {w.message}" for w in warnings)
+    return _("比对提示：%(warnings)s。核实说明：%(answer)s") % {"warnings": listed, "answer": answer}
+
+
 def _household_form(request, household: Household | None):
     instance = household or Household()
     members_qs = Member.objects.filter(household=household) if household else Member.objects.none()
@@ -107,10 +110,14 @@ def _household_form(request, household: Household | None):
         form_ok = form.is_valid()
         if form_ok:
             formset.head_id_number = form.cleaned_data.get("head_id_number")
+        note = ""
         if formset.is_valid() and form_ok:
+            note = _acknowledged_warnings(form, formset, household)
+        if formset.is_valid() and form.is_valid():
             try:
                 saved = services.household_save(actor=request.user, data=form.service_data(),
-                                                 members=formset.service_rows(), household=household)
+                                                 members=formset.service_rows(), household=household,
+                                                 expected_version=form.cleaned_data.get("version"), note=note)
             except ValidationError as error:
                 apply_service_errors(error, form, fallback=form)
             else:
@@ -120,12 +127,12 @@ def _household_form(request, household: Household | None):
                   {"form": form, "formset": formset, "household": household, "self_relation": Relation.SELF})
 
 
-@editor_required
+@permission_required("household.create")
 def household_create(request):
     return _household_form(request, None)
 
 
-@editor_required
+@permission_required("household.update")
 def household_edit(request, pk: int):
     household = get_scoped_or_404(selectors.household_detail(request.user), request.user, pk=pk)
     return _household_form(request, household)
@@ -133,11 +140,11 @@ def household_edit(request, pk: int):
 
 # ---- staff roster -----------------------------------------------------------
 
-@reader_required
+@permission_required("staff.view")
 def staff_list(request):
     filterset, page = _filtered_page(request, selectors.StaffFilter, selectors.staff(request.user))
     return render(request, "cases/staff_list.html",
-                  {"filter": filterset, "page": page, "can_edit": _can_edit(request.user)})
+                  {"filter": filterset, "page": page, "can_edit": can(request.user, "staff.manage")})
 
 
 def _staff_form(request, staff):
@@ -153,23 +160,23 @@ def _staff_form(request, staff):
     return render(request, "cases/staff_form.html", {"form": form, "staff": staff})
 
 
-@editor_required
+@permission_required("staff.manage")
 def staff_create(request):
     return _staff_form(request, None)
 
 
-@editor_required
+@permission_required("staff.manage")
 def staff_edit(request, pk: int):
     return _staff_form(request, get_scoped_or_404(selectors.staff(request.user), request.user, pk=pk))
 
 
 # ---- close-relative filings -------------------------------------------------
 
-@reader_required
+@permission_required("filing.view")
 def filing_list(request):
     filterset, page = _filtered_page(request, selectors.FilingFilter, selectors.filings(request.user))
     return render(request, "cases/filing_list.html",
-                  {"filter": filterset, "page": page, "can_edit": _can_edit(request.user)})
+                  {"filter": filterset, "page": page, "can_edit": can(request.user, "filing.manage")})
 
 
 def _filing_form(request, filing):
@@ -187,11 +194,11 @@ def _filing_form(request, filing):
     return render(request, "cases/filing_form.html", {"form": form, "filing": filing})
 
 
-@editor_required
+@permission_required("filing.manage")
 def filing_create(request):
     return _filing_form(request, None)
 
 
-@editor_required
+@permission_required("filing.manage")
 def filing_edit(request, pk: int):
     return _filing_form(request, get_scoped_or_404(selectors.filings(request.user), request.user, pk=pk))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from cases.models import Household, Status
 from dibao.models import Region, Role, User
 from complaints import services
-from complaints.models import Clue, Hotline
+from complaints.models import Clue, Complaint, Hotline
 
 
 def _by_role(users: dict[str, User], role: str, region_prefix: str = "") -> User | None:
@@ -44,7 +44,7 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
         "region": city, "unit": f"{city.name}民政局", "numbers": "0431-88612347,0431-88712347",
         "hours": "工作日 8:30-17:00", "online_channel": "", "postal_address": f"{city.name}民政局"})
     now = timezone.now()
-    for days in (9, 6, 3, 1):
+    for days in (170, 140, 110, 80, 50, 20, 9, 3):
         answered = rng.random() < 0.8
         services.dial_test_record(actor=supervisor, hotline=hotline, called_at=now - dt.timedelta(days=days),
                                   number="", answered=answered, handled_properly=answered,
@@ -57,6 +57,20 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
             "subject_type": "staff" if staff else "household", "subject_name": "",
             "subject_region": rng.choice(villages), "accuses_staff": staff, "content": content})
 
+    def backdate(item, days):
+        # Services stamp today; a believable county received its complaints over the last six months.
+        shift = dt.timedelta(days=days)
+        fields = {f: getattr(item, f) - shift for f in ("received_on", "deadline", "replied_on", "closed_on")
+                  if getattr(item, f, None)}
+        type(item).objects.filter(pk=item.pk).update(**fields)
+
+    questions = ["询问低保边缘家庭认定标准。", "询问渐退期如何计算。", "询问残疾人单人保如何申请。",
+                 "询问低保金发放日期。", "询问外出务工收入如何计算。", "询问申请材料和办理流程。"]
+    for n, question in enumerate(questions):
+        asked = complaint(question, channel=rng.choice(["phone", "visit", "12345"]))
+        services.complaint_answer_on_spot(actor=reviewer, complaint=asked, reply="已当场答复政策规定和办理途径。")
+        backdate(asked, 170 - n * 28)
+
     received = complaint("反映本村有家庭有两辆车仍享受低保，请核实。")
     on_spot = complaint("询问低保申请需要哪些材料。")
     services.complaint_answer_on_spot(actor=reviewer, complaint=on_spot, reply="已当场告知申请材料和办理流程。")
@@ -67,12 +81,14 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
     services.complaint_verify(actor=reviewer, complaint=done, verification="经入户核查，反映情况基本属实。")
     services.complaint_reply(actor=reviewer, complaint=done, reply="经核实，该户已停发低保金，相关人员已移交纪检监察机关处理。")
     services.complaint_close(actor=reviewer, complaint=done)
+    for item, days in ((received, 3), (on_spot, 60), (assigned, 30), (done, 75)):
+        backdate(Complaint.objects.get(pk=item.pk), days)
 
     clue = services.clue_create_from_complaint(actor=reviewer, complaint=done, category="关系保",
                                                summary="村干部为其近亲属违规办理低保。")
     services.clue_create(actor=reviewer, data={"source": "media", "region": rng.choice(townships),
                                                "category": "吃拿卡要", "summary": "媒体报道有经办人员收取好处费。",
-                                               "received_on": timezone.localdate()})
+                                               "received_on": timezone.localdate() - dt.timedelta(days=40)})
     typical = ""
     if inspector is not None:
         referral = services.clue_refer(actor=reviewer, clue=clue, body_region=Region.objects.get(code=inspector.region_id)
@@ -108,5 +124,6 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
                                                                        status=Status.ACTIVE).exists()), None)
     if township is not None:
         services.sample_draw(actor=supervisor, inspection=inspection, township=township, count=5, seed="demo")
-    return (f"complaints: 2 hotlines, 4 dial tests, 4 complaints, 2 clues{typical}, 2 rectification items, "
+    return (f"complaints: 2 hotlines, 8 dial tests, {4 + len(questions)} complaints, 2 clues{typical}, "
+            f"2 rectification items, "
             f"1 inspection")

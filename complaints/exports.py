@@ -1,87 +1,39 @@
 """Excel ledgers: clue ledger, typical cases, rectification ledger, dial-test results.
 
-Each workbook: a title row, 填报单位/填报日期 (and who downloaded it), Chinese headers,
-frozen header, ID-like values as text, a 合计 row, A4 landscape with the header rows
-repeated on each printed page. Write-only mode keeps memory flat; rows are scoped to the
-downloading user, and each download is audited.
+Each workbook is a dibao.spreadsheets form sheet: title row, 填报单位/填报日期 (and who
+downloaded it), Chinese headers, frozen header, 合计 row, A4 landscape. Rows are scoped to
+the downloading user, and each download is audited.
 """
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from decimal import Decimal
 
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from dibao.audit import audit_record
+from dibao.spreadsheets import XLSX_CONTENT_TYPE, Column, Workbook
 from complaints import selectors
 
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 TEXT, MONEY, INT, DATE = "text", "money", "int", "date"
+# ledger → the permission-table action that downloads it (the page and the API ask the same)
+EXPORT_ACTIONS = {"clues": "export.clues", "typical": "export.clues", "rectification": "export.rectification",
+                  "dial_tests": "export.rectification"}
 
 
-def _cell(ws, value, *, kind=TEXT, bold=False, fill=None, align=None):
-    if kind == TEXT and value is not None and not isinstance(value, str):
-        value = str(value)
-    if kind == DATE and isinstance(value, dt.date):
-        value = value.isoformat()  # dates as YYYY-MM-DD text: no locale-dependent formats
-    cell = WriteOnlyCell(ws, value=value if value is not None else "")
-    cell.border = _BORDER
-    if kind == MONEY:
-        cell.number_format = "#,##0.00"
-    elif kind == TEXT:
-        cell.number_format = "@"
-    if bold:
-        cell.font = Font(bold=True)
-    if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
-    cell.alignment = align or Alignment(vertical="center", wrap_text=kind == TEXT)
-    return cell
-
-
-def build_workbook(*, title: str, unit: str, user, columns: list[tuple[str, str, int]], rows, totals: dict[int, object]):
-    """columns: (header, kind, width); totals: column index -> value (index 0 gets 合计)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "1:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    for i, (_h, _k, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    n = len(columns)
-    title_cell = WriteOnlyCell(ws, value=title)
-    title_cell.font = Font(bold=True, size=16)
-    title_cell.alignment = Alignment(horizontal="center")
-    ws.append([title_cell] + [None] * (n - 1))
-    now = timezone.localtime()
-    ws.append([_("填报单位：%(u)s") % {"u": unit}] + [None] * (n // 2 - 1)
-              + [_("填报日期：%(d)s　导出人：%(p)s") % {"d": now.date().isoformat(), "p": user.get_username()}])
-    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.append([_cell(ws, h, bold=True, fill="DDEBF7", align=header_align) for h, _k, _w in columns])
-    count = 0
-    for row in rows:
-        ws.append([_cell(ws, v, kind=columns[i][1]) for i, v in enumerate(row)])
-        count += 1
-    total_row = []
-    for i, (_h, kind, _w) in enumerate(columns):
-        if i == 0:
-            total_row.append(_cell(ws, _("合计（%(n)d 条）") % {"n": count}, bold=True))
-        else:
-            total_row.append(_cell(ws, totals.get(i, ""), kind=kind if i in totals else TEXT, bold=True))
-    ws.append(total_row)
-    return wb, count
+def build_workbook(target, *, title: str, unit: str, user, columns: list[tuple[str, str, int]], rows,
+                   totals: dict[int, object]) -> int:
+    """columns: (header, kind, width); totals: column index -> value (index 0 gets 合计). Returns the rows."""
+    book = Workbook(target, author=user.get_username())
+    sheet = book.form_sheet(title, title=title, unit=unit, filled_on=timezone.localdate(),
+                            columns=[Column(header, kind, width) for header, kind, width in columns],
+                            exported_by=user.get_username())
+    count = sheet.rows(rows)
+    sheet.total([_("合计（%(n)d 条）") % {"n": count}] + [totals.get(i, "") for i in range(1, len(columns))])
+    book.save()
+    return count
 
 
 def _unit(user) -> str:
@@ -104,6 +56,7 @@ def _clue_rows(user, totals):
 def download(user, kind: str) -> FileResponse:
     today = timezone.localdate()
     unit = _unit(user)
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx")
     if kind == "clues":
         totals = {"persons": 0, "funds": Decimal("0")}
         columns = [("序号", INT, 6), ("线索编号", TEXT, 22), ("受理日期", DATE, 12), ("线索来源", TEXT, 10),
@@ -112,15 +65,15 @@ def download(user, kind: str) -> FileResponse:
                    ("移交日期", DATE, 12), ("调查结论", TEXT, 10), ("处理处分人数", INT, 10),
                    ("追回资金（元）", MONEY, 14), ("办结日期", DATE, 12)]
         rows = list(_clue_rows(user, totals))
-        wb, count = build_workbook(title=_("农村低保问题线索台账"), unit=unit, user=user, columns=columns, rows=rows,
-                                   totals={14: totals["persons"], 15: totals["funds"]})
+        count = build_workbook(tmp, title=_("农村低保问题线索台账"), unit=unit, user=user, columns=columns, rows=rows,
+                               totals={14: totals["persons"], 15: totals["funds"]})
     elif kind == "typical":
         columns = [("序号", INT, 6), ("通报月份", TEXT, 10), ("所属区划", TEXT, 14), ("标题", TEXT, 30),
                    ("案例摘要", TEXT, 70), ("线索编号", TEXT, 22), ("问题类型", TEXT, 10)]
         rows = [[i, t.month.strftime("%Y-%m"), t.region.name, t.title, t.summary, t.clue.number, t.clue.category]
                 for i, t in enumerate(selectors.typical_cases(user), start=1)]
-        wb, count = build_workbook(title=_("农村低保领域典型案例"), unit=unit, user=user, columns=columns, rows=rows,
-                                   totals={})
+        count = build_workbook(tmp, title=_("农村低保领域典型案例"), unit=unit, user=user, columns=columns, rows=rows,
+                               totals={})
     elif kind == "rectification":
         columns = [("序号", INT, 6), ("编号", TEXT, 22), ("所属区划", TEXT, 14), ("问题来源", TEXT, 10),
                    ("存在问题", TEXT, 36), ("整改措施", TEXT, 36), ("责任单位", TEXT, 16), ("责任人", TEXT, 10),
@@ -132,8 +85,8 @@ def download(user, kind: str) -> FileResponse:
                  _("是") if r.status == "open" and r.deadline < today else "", r.evidence, r.closed_on]
                 for i, r in enumerate(items, start=1)]
         closed = sum(1 for r in items if r.status == "closed")
-        wb, count = build_workbook(title=_("农村低保专项治理整改台账"), unit=unit, user=user, columns=columns,
-                                   rows=rows, totals={9: _("已销号 %(n)d 项") % {"n": closed}})
+        count = build_workbook(tmp, title=_("农村低保专项治理整改台账"), unit=unit, user=user, columns=columns,
+                               rows=rows, totals={9: _("已销号 %(n)d 项") % {"n": closed}})
     elif kind == "dial_tests":
         columns = [("序号", INT, 6), ("所属区划", TEXT, 14), ("受理单位", TEXT, 20), ("拨打号码", TEXT, 16),
                    ("拨打时间", TEXT, 18), ("有人接听", TEXT, 8), ("处置得当", TEXT, 8), ("情况记录", TEXT, 40),
@@ -146,16 +99,14 @@ def download(user, kind: str) -> FileResponse:
                 for i, t in enumerate(tests, start=1)]
         answered = sum(1 for t in tests if t.answered)
         rate = f"{answered * 100 / len(tests):.1f}%" if tests else "—"
-        wb, count = build_workbook(title=_("投诉举报电话拨打督导情况表"), unit=unit, user=user, columns=columns,
-                                   rows=rows, totals={5: _("接通 %(a)d/%(n)d（%(r)s）") % {"a": answered, "n": len(tests),
-                                                                                      "r": rate}})
+        count = build_workbook(tmp, title=_("投诉举报电话拨打督导情况表"), unit=unit, user=user, columns=columns,
+                               rows=rows, totals={5: _("接通 %(a)d/%(n)d（%(r)s）") % {"a": answered, "n": len(tests),
+                                                                                  "r": rate}})
     else:
+        tmp.close()
         raise ValueError(kind)
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx")
-    wb.save(tmp.name)
     tmp.seek(0)
     audit_record(actor=user, action="export.download", object_type="complaints_export", object_id=kind,
                  region_code=user.region_id or "", after={"rows": count})
     filename = f"{kind}-{today.isoformat()}.xlsx"
-    return FileResponse(tmp, as_attachment=True, filename=filename,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

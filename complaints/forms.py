@@ -8,10 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Staff
+from dibao.concurrency import VersionedFormMixin
+from dibao.forms import TextInputMixin
+from dibao.validators import MAX_PERSONS, not_in_future
 from dibao.models import Region
 from complaints import services
 from complaints.models import (
-    Channel, Checklist, Clue, ClueCategory, DisciplineKind, Hotline, Outcome, RectificationItem,
+    BodyKind, Channel, Checklist, Clue, ClueCategory, DisciplineKind, Hotline, Outcome, RectificationItem,
     RectificationSource, SubjectType, VisitResult,
 )
 
@@ -77,7 +80,7 @@ class AttachmentsField(forms.FileField):
         return list(files)
 
 
-class _ComplaintBase(forms.Form):
+class _ComplaintBase(TextInputMixin, forms.Form):
     anonymous = forms.BooleanField(label=_("匿名反映"), required=False,
                                    help_text=_("匿名反映无法接收电话回访，请保存好查询码查看答复"))
     complainant_name = forms.CharField(label=_("姓名"), max_length=50, required=False)
@@ -116,7 +119,7 @@ class ComplaintForm(_ComplaintBase):
     """Staff intake."""
 
     channel = forms.ChoiceField(label=_("来源渠道"), choices=Channel.choices)
-    received_on = forms.DateField(label=_("受理日期"), widget=DATE)
+    received_on = forms.DateField(label=_("受理日期"), widget=DATE, validators=[not_in_future])
     subject_staff = forms.ModelChoiceField(label=_("被反映工作人员（如已登记）"), queryset=Staff.objects.none(),
                                            required=False)
 
@@ -129,7 +132,7 @@ class ComplaintForm(_ComplaintBase):
         _style(self)
 
 
-class AssignForm(forms.Form):
+class AssignForm(TextInputMixin, forms.Form):
     region = RegionCodeField(label=_("交办单位"), lengths=(2, 4, 6, 9))
     working_days = forms.IntegerField(label=_("办理期限（工作日）"), min_value=1, max_value=60)
 
@@ -139,7 +142,7 @@ class AssignForm(forms.Form):
         _style(self)
 
 
-class TextForm(forms.Form):
+class TextForm(TextInputMixin, forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=MAX_CONTENT)
 
     def __init__(self, *args, label=None, **kwargs):
@@ -149,7 +152,7 @@ class TextForm(forms.Form):
         _style(self)
 
 
-class ClueFromComplaintForm(forms.Form):
+class ClueFromComplaintForm(TextInputMixin, forms.Form):
     category = forms.ChoiceField(label=_("问题类型"), choices=ClueCategory.choices)
     summary = forms.CharField(label=_("线索摘要"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -158,7 +161,7 @@ class ClueFromComplaintForm(forms.Form):
         _style(self)
 
 
-class ClueForm(forms.ModelForm):
+class ClueForm(VersionedFormMixin, TextInputMixin, forms.ModelForm):
     region = RegionCodeField(label=_("所属区划"), lengths=(6, 9, 12))
 
     class Meta:
@@ -177,8 +180,11 @@ class ClueForm(forms.ModelForm):
         _style(self)
 
 
-class ReferForm(forms.Form):
-    body_region = RegionCodeField(label=_("纪检监察机关所在区划"), lengths=(2, 4, 6))
+class ReferForm(TextInputMixin, forms.Form):
+    body_kind = forms.ChoiceField(label=_("接收机关类别"), choices=BodyKind.choices, initial=BodyKind.COMMISSION,
+                                  required=False,
+                                  help_text=_("反映乡镇经办人员、村（居）干部的线索移交乡镇纪委；反映民政部门干部职工的可移交派驻纪检组"))
+    body_region = RegionCodeField(label=_("纪检监察机关所在区划"), lengths=(2, 4, 6, 9))
     body_name = forms.CharField(label=_("机关名称"), max_length=100, required=False,
                                 help_text=_("不填写时按“××纪委监委”生成"))
     note = forms.CharField(label=_("移交说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -188,7 +194,7 @@ class ReferForm(forms.Form):
         _style(self)
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(TextInputMixin, forms.Form):
     investigation = forms.CharField(label=_("调查情况"), widget=forms.Textarea(attrs={"rows": 5}),
                                     max_length=MAX_CONTENT)
     outcome = forms.ChoiceField(label=_("调查结论"), choices=Outcome.choices)
@@ -199,14 +205,14 @@ class OutcomeForm(forms.Form):
         super().__init__(*args, **kwargs)
         for kind, label in DisciplineKind.choices:
             self.fields[f"n_{kind}"] = forms.IntegerField(label=_("%(k)s（人）") % {"k": label}, min_value=0,
-                                                          max_value=10000, initial=0, required=False)
+                                                          max_value=MAX_PERSONS, initial=0, required=False)
         _style(self)
 
     def disciplines(self) -> list[dict]:
         return [{"kind": kind, "count": self.cleaned_data.get(f"n_{kind}") or 0} for kind in DisciplineKind.values]
 
 
-class TypicalCaseForm(forms.Form):
+class TypicalCaseForm(TextInputMixin, forms.Form):
     title = forms.CharField(label=_("标题"), max_length=100)
     summary = forms.CharField(label=_("公开摘要"), widget=forms.Textarea(attrs={"rows": 5}), max_length=MAX_CONTENT,
                               help_text=_("可公开通报的内容，不得包含身份证号、电话号码"))
@@ -223,7 +229,7 @@ class TypicalCaseForm(forms.Form):
         _style(self)
 
 
-class RectificationForm(forms.ModelForm):
+class RectificationForm(TextInputMixin, forms.ModelForm):
     region = RegionCodeField(label=_("所属区划"), lengths=(6, 9, 12))
     clue = forms.ModelChoiceField(label=_("问题线索"), queryset=Clue.objects.none(), required=False)
 
@@ -243,7 +249,7 @@ class RectificationForm(forms.ModelForm):
         _style(self)
 
 
-class RectificationProgressForm(forms.Form):
+class RectificationProgressForm(TextInputMixin, forms.Form):
     progress = forms.CharField(label=_("整改进展"), widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_CONTENT)
     evidence = forms.CharField(label=_("佐证材料"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
                                help_text=_("文件编号、照片存放位置或链接，每行一条"))
@@ -254,8 +260,8 @@ class RectificationProgressForm(forms.Form):
         _style(self)
 
 
-class HotlineForm(forms.ModelForm):
-    region = RegionCodeField(label=_("所属区划（县级及以上）"), lengths=(2, 4, 6))
+class HotlineForm(TextInputMixin, forms.ModelForm):
+    region = RegionCodeField(label=_("所属区划（乡镇及以上）"), lengths=(2, 4, 6, 9))
 
     class Meta:
         model = Hotline
@@ -268,12 +274,12 @@ class HotlineForm(forms.ModelForm):
         _style(self)
 
 
-class DialTestForm(forms.Form):
+class DialTestForm(TextInputMixin, forms.Form):
     hotline = forms.ModelChoiceField(label=_("投诉举报电话"), queryset=Hotline.objects.none())
     number = forms.CharField(label=_("拨打号码"), max_length=30, required=False, help_text=_("不填为第一个号码"))
     called_at = forms.DateTimeField(label=_("拨打时间"),
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], validators=[not_in_future])
     answered = forms.BooleanField(label=_("有人接听"), required=False)
     handled_properly = forms.NullBooleanField(label=_("处置得当"), required=False, widget=forms.Select(choices=[
         ("unknown", _("—")), ("true", _("是")), ("false", _("否"))]))
@@ -285,10 +291,10 @@ class DialTestForm(forms.Form):
         _style(self)
 
 
-class InspectionForm(forms.Form):
+class InspectionForm(TextInputMixin, forms.Form):
     region = RegionCodeField(label=_("被检查地区（县或乡镇）"), lengths=(6, 9))
     checklist = forms.ModelChoiceField(label=_("检查清单"), queryset=Checklist.objects.filter(active=True))
-    inspected_on = forms.DateField(label=_("检查日期"), widget=DATE)
+    inspected_on = forms.DateField(label=_("检查日期"), widget=DATE, validators=[not_in_future])
     team = forms.CharField(label=_("督查组成员"), max_length=200)
 
     def __init__(self, *args, **kwargs):
@@ -299,9 +305,9 @@ class InspectionForm(forms.Form):
         _style(self)
 
 
-class SampleForm(forms.Form):
+class SampleForm(TextInputMixin, forms.Form):
     township = RegionCodeField(label=_("抽查乡镇（街道）"), lengths=(9,))
-    count = forms.IntegerField(label=_("抽查户数"), min_value=1, required=False)
+    count = forms.IntegerField(label=_("抽查户数"), min_value=1, max_value=MAX_PERSONS, required=False)
     percent = forms.DecimalField(label=_("或抽查比例（%）"), min_value=Decimal("0.01"), max_value=Decimal("100"),
                                  decimal_places=2, required=False)
     seed = forms.CharField(label=_("随机种子"), max_length=32, required=False,
@@ -312,10 +318,10 @@ class SampleForm(forms.Form):
         _style(self)
 
 
-class VisitForm(forms.Form):
+class VisitForm(TextInputMixin, forms.Form):
     result = forms.ChoiceField(label=_("走访结果"),
                                choices=[c for c in VisitResult.choices if c[0] != VisitResult.PENDING])
-    visited_on = forms.DateField(label=_("走访日期"), widget=DATE)
+    visited_on = forms.DateField(label=_("走访日期"), widget=DATE, validators=[not_in_future])
     note = forms.CharField(label=_("情况说明"), max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):

@@ -17,8 +17,11 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dibao.concurrency import version_field
+from dibao.downloads import RandomName
 from dibao.models import Region, Role
 from dibao.scoping import ScopedQuerySet
+from dibao.validators import at_most_persons, non_negative, not_in_future
 
 
 # ---------------------------------------------------------------- hotlines, dial tests
@@ -132,7 +135,7 @@ class Complaint(models.Model):
                                db_column="region_code", verbose_name=_("承办单位"))
     state = models.CharField(_("状态"), max_length=10, choices=ComplaintState.choices,
                              default=ComplaintState.RECEIVED, db_index=True)
-    received_on = models.DateField(_("受理日期"), db_index=True)
+    received_on = models.DateField(_("受理日期"), db_index=True, validators=[not_in_future])
     deadline = models.DateField(_("办理期限"), null=True, blank=True, db_index=True)
     on_spot = models.BooleanField(_("当场回签"), default=False)
     verification = models.TextField(_("核查情况"), blank=True)
@@ -172,7 +175,9 @@ class Complaint(models.Model):
     def masked_name(self) -> str:
         if self.anonymous or not self.complainant_name:
             return str(_("匿名"))
-        return self.complainant_name[0] + "*" * (len(self.complainant_name) - 1)
+        from dibao.idnumber import mask_name
+
+        return mask_name(self.complainant_name)
 
     def masked_phone(self) -> str:
         if not self.complainant_phone:
@@ -182,7 +187,7 @@ class Complaint(models.Model):
 
 class ComplaintAttachment(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(_("文件"), upload_to="complaints/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to=RandomName("complaints"))
     original_name = models.CharField(_("原文件名"), max_length=200)
     content_type = models.CharField(_("类型"), max_length=40)
     size = models.PositiveIntegerField(_("大小"))
@@ -245,7 +250,7 @@ class ClueQuerySet(ScopedQuerySet):
 
 class Clue(models.Model):
     number = models.CharField(_("线索编号"), max_length=32, unique=True)
-    received_on = models.DateField(_("受理日期"), db_index=True)
+    received_on = models.DateField(_("受理日期"), db_index=True, validators=[not_in_future])
     source = models.CharField(_("线索来源"), max_length=12, choices=ClueSource.choices)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="clues", db_column="region_code",
@@ -266,6 +271,8 @@ class Clue(models.Model):
     created_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("登记人"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # also counts its referral's writes: the clue page and API show them as part of the clue
+    version = version_field()
 
     objects = ClueQuerySet.as_manager()
     region_field = "region__code"
@@ -289,6 +296,15 @@ class Outcome(models.TextChoices):
     FALSE = "不属实", _("不属实")
 
 
+class BodyKind(models.TextChoices):
+    """Which discipline body takes a clue (seed 004): the local commission — a township's own 纪委
+    for its caseworkers and village cadres — or the group the commission stations in the civil-
+    affairs bureau (派驻纪检组) for the bureau's staff."""
+
+    COMMISSION = "commission", _("纪委监委")
+    STATIONED = "stationed", _("派驻纪检组")
+
+
 class Referral(models.Model):
     """A clue referred to a discipline inspection and supervision body (移交纪检监察机关)."""
 
@@ -296,13 +312,16 @@ class Referral(models.Model):
     body_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("接收机关所在区划"))
     body_name = models.CharField(_("接收机关"), max_length=100)
-    referred_on = models.DateField(_("移交日期"), db_index=True)
+    body_kind = models.CharField(_("接收机关类别"), max_length=10, choices=BodyKind.choices,
+                                 default=BodyKind.COMMISSION)
+    referred_on = models.DateField(_("移交日期"), db_index=True, validators=[not_in_future])
     referred_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("移交人"))
     note = models.TextField(_("移交说明"), blank=True)
     investigation = models.TextField(_("调查情况"), blank=True)
     outcome = models.CharField(_("调查结论"), max_length=8, choices=Outcome.choices, blank=True)
-    funds_recovered = models.DecimalField(_("追回资金（元）"), max_digits=14, decimal_places=2, default=0)
+    funds_recovered = models.DecimalField(_("追回资金（元）"), max_digits=14, decimal_places=2, default=0,
+                                          validators=[non_negative])
     concluded_on = models.DateField(_("办结日期"), null=True, blank=True)
     concluded_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("办结人"))
@@ -331,7 +350,7 @@ class DisciplineKind(models.TextChoices):
 class Discipline(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="disciplines")
     kind = models.CharField(_("处理方式"), max_length=8, choices=DisciplineKind.choices)
-    count = models.PositiveIntegerField(_("人数"))
+    count = models.PositiveIntegerField(_("人数"), validators=[at_most_persons])
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -443,7 +462,7 @@ class Inspection(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_column="region_code",
                                verbose_name=_("被检查地区"))
     checklist = models.ForeignKey(Checklist, on_delete=models.PROTECT, verbose_name=_("检查清单"))
-    inspected_on = models.DateField(_("检查日期"))
+    inspected_on = models.DateField(_("检查日期"), validators=[not_in_future])
     team = models.CharField(_("督查组成员"), max_length=200)
     summary = models.TextField(_("检查结论"), blank=True)
     created_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, related_name="+")
@@ -510,7 +529,7 @@ class HomeVisit(models.Model):
     sample = models.ForeignKey(HomeSample, on_delete=models.CASCADE, related_name="visits")
     household = models.ForeignKey("cases.Household", on_delete=models.PROTECT, related_name="+")
     result = models.CharField(_("走访结果"), max_length=8, choices=VisitResult.choices, default=VisitResult.PENDING)
-    visited_on = models.DateField(_("走访日期"), null=True, blank=True)
+    visited_on = models.DateField(_("走访日期"), null=True, blank=True, validators=[not_in_future])
     note = models.CharField(_("情况说明"), max_length=300, blank=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -1,4 +1,5 @@
-"""Public pages under /public/: file a complaint, follow it with the tracking code, hotlines.
+"""Public pages under /public/: file a complaint, follow it with the tracking code, hotlines,
+the typical cases published each month.
 
 No login. Writes are rate-limited per client address (django-ratelimit over the default
 cache, which must support atomic incr: locmem in development, Redis in production).
@@ -75,11 +76,11 @@ def complaint_status(request):
 @require_GET
 def hotlines(request):
     rows = list(selectors.public_hotlines())
-    codes = {p for h in rows for p in (h.region_id[:2], h.region_id[:4], h.region_id[:6])}
+    codes = {h.region_id[:n] for h in rows for n in (2, 4, 6, 9)}
     names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
     groups: dict[str, list] = {}
     for h in rows:
-        parts = [names.get(h.region_id[:n], "") for n in (2, 4, 6) if n <= len(h.region_id)]
+        parts = [names.get(h.region_id[:n], "") for n in (2, 4, 6, 9) if n <= len(h.region_id)]
         path = "".join(p for p in parts if p not in {"市辖区", "县"})
         groups.setdefault(path, []).append(h)
     return render(request, "complaints/public/hotlines.html", {"groups": groups})
@@ -92,3 +93,22 @@ def region_options(request):
     qs = Region.objects.filter(parent_id=parent) if parent else Region.objects.filter(level=Region.Level.PROVINCE)
     regions = qs.filter(level__lte=Region.Level.VILLAGE).order_by("code")[:500]
     return render(request, "dibao/_region_options.html", {"regions": regions, "selected": ""})
+
+
+@require_GET
+def typical_cases(request):
+    """典型案例, by month (/public/typical-cases/?month=YYYY-MM; this month when absent)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    try:
+        month = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        month = timezone.localdate().replace(day=1)
+    previous = (month - dt.timedelta(days=1)).replace(day=1)
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    return render(request, "complaints/public/typical_cases.html", {
+        "cases": selectors.public_typical_cases(month), "month": month, "previous": previous,
+        "following": following if following <= timezone.localdate() else None})
+

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -78,6 +79,33 @@ def hotlines(user):
 def public_hotlines():
     """All active hotlines grouped by region path, for the public page."""
     return Hotline.objects.filter(active=True).select_related("region").order_by("region_id", "id")
+
+
+_NAME_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+_REMARK = re.compile(r"[（(][^）)]*[）)]")
+
+
+def public_typical_cases(month: dt.date) -> list[dict]:
+    """The month's typical cases as the public reads them (通报曝光, seed 001): the people named in
+    the clue appear masked wherever the title or summary names them; no other clue detail."""
+    from dibao.idnumber import mask_name
+
+    cases = (TypicalCase.objects.filter(month=month.replace(day=1)).select_related("region", "clue")
+             .prefetch_related("clue__referral__disciplines").order_by("region_id", "id"))
+    out = []
+    for case in cases:
+        names = sorted({n for n in _NAME_SEPARATORS.split(_REMARK.sub(" ", case.clue.people_involved)) if len(n) >= 2},
+                       key=len, reverse=True)
+        title, summary = case.title, case.summary
+        for name in names:
+            title, summary = title.replace(name, mask_name(name)), summary.replace(name, mask_name(name))
+        referral = getattr(case.clue, "referral", None)
+        out.append({"title": title, "summary": summary, "region": case.region.full_name, "month": case.month,
+                    "category": case.clue.get_category_display(),
+                    "people": [mask_name(n) for n in names],
+                    "disciplines": [(d.get_kind_display(), d.count) for d in referral.disciplines.all()]
+                    if referral else []})
+    return out
 
 
 def dial_tests(user):

@@ -19,16 +19,21 @@ from django.db.models.functions import MD5, Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits.catalogue import BY_CODE as RULE_CATALOGUE
+from audits.models import Finding
 from cases.models import Household, Staff, Status
-from dibao.audit import audit_record, diff, model_snapshot
+from dibao.audit import audit_change, audit_record, diff, snapshot
+from dibao.concurrency import check_version
 from dibao.models import Region, Role, User, natural_code
+from dibao.permissions import require
 from dibao.scoping import in_scope
 from complaints.models import (
-    CheckResult, Checklist, Clue, ClueSource, ClueState, Complaint, ComplaintAttachment, ComplaintState,
+    BodyKind, CheckResult, Checklist, Clue, ClueSource, ClueState, Complaint, ComplaintAttachment, ComplaintState,
     DialTest, Discipline, HomeSample, HomeVisit, Hotline, Inspection, InspectionResult,
     RectificationItem, RectificationStatus, Referral, TypicalCase, VisitResult,
 )
-from complaints.workdays import add_working_days, default_complaint_days
+from complaints.workdays import default_complaint_days
+from dibao.workdays import add_working_days
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 TRACKING_LENGTH = 12
@@ -41,17 +46,17 @@ _SIGNATURES = (
     (b"%PDF-", "application/pdf"),
 )
 
-COMPLAINT_HANDLERS = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
-CLUE_MANAGERS = {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
 
 
 def today() -> dt.date:
     return timezone.localdate()
 
 
-def _require_role(user: User, roles, message: str) -> None:
-    if user.role not in roles:
-        raise PermissionDenied(message)
+def _locked(obj):
+    """Reload the caller's instance from the row as stored now, locked for this transaction, so a
+    service never decides on stale or hand-made values (and the caller's object shows the result)."""
+    obj.refresh_from_db(from_queryset=type(obj).objects.select_for_update())
+    return obj
 
 
 def _require_in_scope(user: User, region: Region, field: str = "region") -> None:
@@ -59,32 +64,25 @@ def _require_in_scope(user: User, region: Region, field: str = "region") -> None
         raise ValidationError({field: _("区划 %(code)s 不在您的管辖范围内") % {"code": region.code}})
 
 
-def _audit(*, actor, action: str, obj, region_code: str, before: dict | None = None, exclude=(), note: str = ""):
-    after = model_snapshot(obj, exclude=tuple(exclude) + ("created_at",))
-    b, a = diff(before, after)
-    audit_record(actor=actor, action=action, object_type=obj._meta.model_name, object_id=obj.pk,
-                 region_code=region_code, before=b, after=a, note=note)
-
-
-def _snapshot(obj, exclude=()):
-    return model_snapshot(obj, exclude=tuple(exclude) + ("created_at",))
-
-
+# Bookkeeping columns, not something a person changed.
 # ---------------------------------------------------------------- hotlines and dial tests
 @transaction.atomic
 def hotline_save(*, actor: User, data: dict[str, Any], hotline: Hotline | None = None) -> Hotline:
-    _require_role(actor, {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}, _("只有县级以上民政部门可以维护投诉举报电话"))
+    require(actor, "hotline.manage")
+    if hotline is not None:
+        hotline = _locked(hotline)
+        require(actor, "hotline.manage", region_code=hotline.region_id)
     region = data["region"]
-    if len(region.code) > 6:
-        raise ValidationError({"region": _("投诉举报电话按县级及以上单位公布，请选择县（市、区）或以上区划")})
+    if len(region.code) > 9:
+        raise ValidationError({"region": _("投诉举报电话按乡镇（街道）及以上单位公布，请选择乡镇或以上区划")})
     _require_in_scope(actor, region)
-    before = _snapshot(hotline) if hotline else None
+    before = snapshot(hotline) if hotline else None
     hotline = hotline or Hotline()
     for key, value in data.items():
         setattr(hotline, key, value)
     hotline.full_clean()
     hotline.save()
-    _audit(actor=actor, action="hotline.update" if before else "hotline.create", obj=hotline,
+    audit_change(actor=actor, action="hotline.update" if before else "hotline.create", obj=hotline,
            region_code=hotline.region_id, before=before, exclude=("updated_at",))
     return hotline
 
@@ -92,7 +90,7 @@ def hotline_save(*, actor: User, data: dict[str, Any], hotline: Hotline | None =
 @transaction.atomic
 def dial_test_record(*, actor: User, hotline: Hotline, called_at: dt.datetime, number: str, answered: bool,
                      handled_properly: bool | None, notes: str = "") -> DialTest:
-    _require_role(actor, {Role.SUPERVISOR, Role.ADMIN}, _("只有督导人员可以登记拨打督导记录"))
+    require(actor, "dial_test.record", region_code=hotline.region_id)
     number = (number or "").strip() or hotline.number_list[0]
     if number not in hotline.number_list:
         raise ValidationError({"number": _("号码 %(n)s 不是该单位公布的投诉举报电话") % {"n": number}})
@@ -103,7 +101,7 @@ def dial_test_record(*, actor: User, hotline: Hotline, called_at: dt.datetime, n
     test = DialTest.objects.create(hotline=hotline, number=number, called_at=called_at, answered=answered,
                                    handled_properly=handled_properly if answered else None, notes=notes,
                                    caller=actor)
-    _audit(actor=actor, action="dial_test.record", obj=test, region_code=hotline.region_id)
+    audit_change(actor=actor, action="dial_test.record", obj=test, region_code=hotline.region_id)
     return test
 
 
@@ -194,6 +192,12 @@ def _save_with_code(complaint: Complaint) -> Complaint:
     raise RuntimeError("could not allocate a unique tracking code")
 
 
+def _kept_deadline(received_on: dt.date) -> dt.date:
+    """A complaint the receiving unit keeps has the same working-day deadline as one it assigns
+    (counted from receipt), so it turns overdue on the worklists like any other."""
+    return add_working_days(received_on, default_complaint_days())
+
+
 @transaction.atomic
 def complaint_submit_public(*, data: dict[str, Any], files: list | None = None) -> Complaint:
     """A complaint filed by a member of the public on /public/complaint/ (no login)."""
@@ -203,6 +207,7 @@ def complaint_submit_public(*, data: dict[str, Any], files: list | None = None) 
     sniffed = [(f, sniff_attachment(f)) for f in files]
     fields = _complaint_fields({**data, "channel": "online", "subject_household": None, "subject_staff": None})
     complaint = Complaint(**fields, submitted_online=True, received_on=today())
+    complaint.deadline = _kept_deadline(complaint.received_on)
     _save_with_code(complaint)
     for upload, content_type in sniffed:
         digest = hashlib.sha256()
@@ -211,7 +216,7 @@ def complaint_submit_public(*, data: dict[str, Any], files: list | None = None) 
         upload.seek(0)
         ComplaintAttachment.objects.create(complaint=complaint, file=upload, original_name=upload.name[:200],
                                            content_type=content_type, size=upload.size, sha256=digest.hexdigest())
-    _audit(actor=None, action="complaint.submit_public", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=None, action="complaint.submit_public", obj=complaint, region_code=complaint.region_id,
            exclude=_IDENTITY, note=_("实名") if not complaint.anonymous else _("匿名"))
     return complaint
 
@@ -219,26 +224,28 @@ def complaint_submit_public(*, data: dict[str, Any], files: list | None = None) 
 @transaction.atomic
 def complaint_create(*, actor: User, data: dict[str, Any]) -> Complaint:
     """Staff intake of a complaint received by phone, letter, visit, 12345, media or from above."""
-    _require_role(actor, COMPLAINT_HANDLERS, _("您的角色不能登记投诉举报"))
+    require(actor, "complaint.handle")
     _require_in_scope(actor, data["subject_region"], "subject_region")
     fields = _complaint_fields(data)
     if actor.role == Role.CASEWORKER and not fields["accuses_staff"]:
         # a township takes ordinary complaints about its own villages itself
         fields["owner_region"] = fields["region"] = actor.region
     complaint = Complaint(**fields, received_on=data.get("received_on") or today(), created_by=actor)
+    complaint.deadline = _kept_deadline(complaint.received_on)
     _save_with_code(complaint)
-    _audit(actor=actor, action="complaint.create", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=actor, action="complaint.create", obj=complaint, region_code=complaint.region_id,
            exclude=_IDENTITY, note=_("实名") if not complaint.anonymous else _("匿名"))
     return complaint
 
 
 def _require_handler(actor: User, complaint: Complaint) -> None:
-    _require_role(actor, COMPLAINT_HANDLERS, _("您的角色不能办理投诉举报"))
+    """Verifying belongs to the region the complaint was assigned to (or above)."""
+    require(actor, "complaint.handle", region_code=complaint.region_id)
 
 
 def _require_owner(actor: User, complaint: Complaint) -> None:
     """Answering, assigning and closing belong to the receiving unit (or above)."""
-    _require_handler(actor, complaint)
+    require(actor, "complaint.handle")
     if not in_scope(actor, complaint.owner_region_id):
         raise PermissionDenied(_("该投诉由%(unit)s受理，您只能登记核查情况") % {"unit": complaint.owner_region.name})
 
@@ -252,16 +259,17 @@ def _transition(complaint: Complaint, allowed, target: str) -> None:
 @transaction.atomic
 def complaint_answer_on_spot(*, actor: User, complaint: Complaint, reply: str) -> Complaint:
     """当场回签: answered when received, no verification needed; closes the complaint."""
+    complaint = _locked(complaint)
     _require_owner(actor, complaint)
     if not reply.strip():
         raise ValidationError({"reply": _("请填写答复意见")})
-    before = _snapshot(complaint, _IDENTITY)
+    before = snapshot(complaint, _IDENTITY)
     _transition(complaint, (ComplaintState.RECEIVED,), ComplaintState.CLOSED)
     complaint.on_spot = True
     complaint.reply = reply.strip()
     complaint.replied_on = complaint.closed_on = today()
     complaint.save()
-    _audit(actor=actor, action="complaint.answer_on_spot", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=actor, action="complaint.answer_on_spot", obj=complaint, region_code=complaint.region_id,
            before=before, exclude=_IDENTITY)
     return complaint
 
@@ -269,6 +277,7 @@ def complaint_answer_on_spot(*, actor: User, complaint: Complaint, reply: str) -
 @transaction.atomic
 def complaint_assign(*, actor: User, complaint: Complaint, region: Region, working_days: int | None = None) -> Complaint:
     """Refer for verification (交办核查) to a region, with a deadline in working days."""
+    complaint = _locked(complaint)
     _require_owner(actor, complaint)
     _require_in_scope(actor, region)
     if not region.code.startswith(complaint.owner_region_id):
@@ -279,12 +288,12 @@ def complaint_assign(*, actor: User, complaint: Complaint, region: Region, worki
     days = working_days or default_complaint_days()
     if not 1 <= days <= 60:
         raise ValidationError({"working_days": _("办理期限应在 1 到 60 个工作日之间")})
-    before = _snapshot(complaint, _IDENTITY)
+    before = snapshot(complaint, _IDENTITY)
     _transition(complaint, (ComplaintState.RECEIVED, ComplaintState.ASSIGNED), ComplaintState.ASSIGNED)
     complaint.region = region
     complaint.deadline = add_working_days(today(), days)
     complaint.save()
-    _audit(actor=actor, action="complaint.assign", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=actor, action="complaint.assign", obj=complaint, region_code=complaint.region_id,
            before=before, exclude=_IDENTITY, note=_("%(n)d 个工作日") % {"n": days})
     return complaint
 
@@ -292,14 +301,17 @@ def complaint_assign(*, actor: User, complaint: Complaint, region: Region, worki
 @transaction.atomic
 def complaint_verify(*, actor: User, complaint: Complaint, verification: str) -> Complaint:
     """The handling region records its verification (核查情况); may be updated until replied."""
+    complaint = _locked(complaint)
     _require_handler(actor, complaint)
     if not verification.strip():
         raise ValidationError({"verification": _("请填写核查情况")})
-    before = _snapshot(complaint, _IDENTITY)
-    _transition(complaint, (ComplaintState.ASSIGNED, ComplaintState.VERIFYING), ComplaintState.VERIFYING)
+    before = snapshot(complaint, _IDENTITY)
+    # RECEIVED: the receiving unit verifies a complaint it kept itself.
+    _transition(complaint, (ComplaintState.RECEIVED, ComplaintState.ASSIGNED, ComplaintState.VERIFYING),
+                ComplaintState.VERIFYING)
     complaint.verification = verification.strip()
     complaint.save()
-    _audit(actor=actor, action="complaint.verify", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=actor, action="complaint.verify", obj=complaint, region_code=complaint.region_id,
            before=before, exclude=_IDENTITY)
     return complaint
 
@@ -307,27 +319,29 @@ def complaint_verify(*, actor: User, complaint: Complaint, verification: str) ->
 @transaction.atomic
 def complaint_reply(*, actor: User, complaint: Complaint, reply: str) -> Complaint:
     """The public reply (答复意见) shown on the status page."""
+    complaint = _locked(complaint)
     _require_owner(actor, complaint)
     if not reply.strip():
         raise ValidationError({"reply": _("请填写答复意见")})
-    before = _snapshot(complaint, _IDENTITY)
+    before = snapshot(complaint, _IDENTITY)
     _transition(complaint, (ComplaintState.VERIFYING, ComplaintState.REPLIED), ComplaintState.REPLIED)
     complaint.reply = reply.strip()
     complaint.replied_on = today()
     complaint.save()
-    _audit(actor=actor, action="complaint.reply", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=actor, action="complaint.reply", obj=complaint, region_code=complaint.region_id,
            before=before, exclude=_IDENTITY)
     return complaint
 
 
 @transaction.atomic
 def complaint_close(*, actor: User, complaint: Complaint) -> Complaint:
+    complaint = _locked(complaint)
     _require_owner(actor, complaint)
-    before = _snapshot(complaint, _IDENTITY)
+    before = snapshot(complaint, _IDENTITY)
     _transition(complaint, (ComplaintState.REPLIED,), ComplaintState.CLOSED)
     complaint.closed_on = today()
     complaint.save()
-    _audit(actor=actor, action="complaint.close", obj=complaint, region_code=complaint.region_id,
+    audit_change(actor=actor, action="complaint.close", obj=complaint, region_code=complaint.region_id,
            before=before, exclude=_IDENTITY)
     return complaint
 
@@ -369,7 +383,7 @@ def _clue_prefix(region_code: str, received_on: dt.date) -> str:
 
 @transaction.atomic
 def clue_create(*, actor: User, data: dict[str, Any], staff: list[Staff] | None = None) -> Clue:
-    _require_role(actor, CLUE_MANAGERS, _("只有县级以上民政部门可以登记问题线索"))
+    require(actor, "clue.manage")
     region: Region = data["region"]
     _require_in_scope(actor, region)
     if len(region.code) < 6:
@@ -384,7 +398,7 @@ def clue_create(*, actor: User, data: dict[str, Any], staff: list[Staff] | None 
         if outside:
             raise ValidationError({"staff": _("工作人员 %(name)s 不属于该县") % {"name": outside[0].name}})
         clue.staff.set(staff)
-    _audit(actor=actor, action="clue.create", obj=clue, region_code=clue.region_id)
+    audit_change(actor=actor, action="clue.create", obj=clue, region_code=clue.region_id)
     return clue
 
 
@@ -397,20 +411,8 @@ def clue_create_from_complaint(*, actor: User, complaint: Complaint, category: s
                        staff=[complaint.subject_staff] if complaint.subject_staff else None)
 
 
-# audits' rule codes (spec/rules.md) → clue categories; anything else is 错保.
-RULE_CATEGORY = {
-    "DECEASED": "死亡保", "DUPLICATE": "重复享受", "STAFF_SELF": "关系保", "RELATIVE_FILED": "关系保",
-    "RELATIVE_UNFILED": "关系保", "MISSED_DISABLED": "漏保", "MISSED_ILLNESS": "漏保", "MISSED_POOR": "漏保",
-    "MISSED_EXITED": "漏保", "MISSED_REJECTED": "漏保",
-}
-
-
 def _finding_facts(finding_id: int) -> tuple[str, str]:
-    """(region_code, rule) of audits.models.Finding, read lazily so this app migrates without audits."""
-    try:
-        from audits.models import Finding  # noqa: PLC0415
-    except ImportError:
-        return "", ""
+    """(region_code, rule) of the finding a clue is made from."""
     row = Finding.objects.filter(pk=finding_id).values_list("region_code", "rule").first()
     return (row[0] or "", row[1] or "") if row else ("", "")
 
@@ -434,95 +436,138 @@ def clue_create_from_finding(*, actor: User, finding_id: int, summary: str, regi
     if region is None:
         raise ValidationError({"region": _("区划代码 %(code)s 不存在") % {"code": code}})
     return clue_create(actor=actor, data={"source": ClueSource.FINDING, "region": region,
-                                          "category": category or RULE_CATEGORY.get(rule, "错保"),
+                                          "category": category or (RULE_CATALOGUE[rule].clue_category if rule in RULE_CATALOGUE
+                                                                    else "错保"),
                                           "summary": summary, "finding_id": finding_id})
 
 
+def _check_clue_version(clue: Clue, expected: int | None) -> None:
+    check_version(clue, expected, label=_("线索 %(n)s") % {"n": clue.number})
+
+
+def _clue_of_referral(referral: Referral, expected: int | None) -> Clue:
+    """The referral's clue, locked and checked: the body's writes are part of the clue's record."""
+    clue = Clue.objects.select_for_update().get(pk=referral.clue_id)
+    _check_clue_version(clue, expected)
+    return clue
+
+
 @transaction.atomic
-def clue_update(*, actor: User, clue: Clue, data: dict[str, Any], staff: list[Staff] | None = None) -> Clue:
-    _require_role(actor, CLUE_MANAGERS, _("只有县级以上民政部门可以修改问题线索"))
+def clue_update(*, actor: User, clue: Clue, data: dict[str, Any], staff: list[Staff] | None = None,
+                expected_version: int | None = None) -> Clue:
+    clue = _locked(clue)
+    require(actor, "clue.manage", region_code=clue.region_id)
+    _check_clue_version(clue, expected_version)
     if clue.state == ClueState.CONCLUDED:
         raise ValidationError(_("线索已办结，不能再修改"))
     if "region" in data:
         _require_in_scope(actor, data["region"])
-    before = _snapshot(clue)
+    before = snapshot(clue)
     for key, value in data.items():
         setattr(clue, key, value)
     if clue.state == ClueState.REGISTERED and clue.handling:
         clue.state = ClueState.VERIFYING
+    clue.version += 1
     clue.save()
     if staff is not None:
         clue.staff.set(staff)
-    _audit(actor=actor, action="clue.update", obj=clue, region_code=clue.region_id, before=before)
+    audit_change(actor=actor, action="clue.update", obj=clue, region_code=clue.region_id, before=before)
     return clue
 
 
 @transaction.atomic
-def clue_conclude_directly(*, actor: User, clue: Clue, handling: str) -> Clue:
+def clue_conclude_directly(*, actor: User, clue: Clue, handling: str, expected_version: int | None = None) -> Clue:
     """The bureau settles a clue within its own remit (直查快办) without referral."""
-    _require_role(actor, CLUE_MANAGERS, _("只有县级以上民政部门可以办结问题线索"))
+    clue = _locked(clue)
+    require(actor, "clue.manage", region_code=clue.region_id)
+    _check_clue_version(clue, expected_version)
     if clue.state in (ClueState.REFERRED, ClueState.CONCLUDED):
         raise ValidationError(_("已移交纪检监察机关或已办结的线索，由纪检监察机关办结"))
     if not handling.strip():
         raise ValidationError({"handling": _("请填写办理情况")})
-    before = _snapshot(clue)
+    before = snapshot(clue)
     clue.handling = handling.strip()
     clue.state = ClueState.CONCLUDED
     clue.concluded_on = today()
+    clue.version += 1
     clue.save()
-    _audit(actor=actor, action="clue.conclude", obj=clue, region_code=clue.region_id, before=before)
+    audit_change(actor=actor, action="clue.conclude", obj=clue, region_code=clue.region_id, before=before)
     return clue
 
 
 @transaction.atomic
-def clue_refer(*, actor: User, clue: Clue, body_region: Region, body_name: str, note: str = "") -> Referral:
-    """移交纪检监察机关: a county reviewer hands the clue to a discipline body at county level or above."""
-    _require_role(actor, {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN},
-                  _("只有县级以上民政部门可以移交问题线索"))
+def clue_refer(*, actor: User, clue: Clue, body_region: Region, body_name: str, note: str = "",
+               body_kind: str = BodyKind.COMMISSION, expected_version: int | None = None) -> Referral:
+    """移交纪检监察机关 (seed 004): clues about township caseworkers and village cadres go to the
+    township's own discipline body (a 9-digit region), clues about bureau staff to the county's
+    commission or the group it stations in the bureau (派驻纪检组, county level or above)."""
+    clue = _locked(clue)
+    require(actor, "clue.refer", region_code=clue.region_id)
+    _check_clue_version(clue, expected_version)
     if clue.state in (ClueState.REFERRED, ClueState.CONCLUDED):
         raise ValidationError(_("线索已移交或已办结"))
-    if len(body_region.code) > 6:
-        raise ValidationError({"body_region": _("纪检监察机关应在县级或以上")})
+    if body_kind not in BodyKind.values:
+        raise ValidationError({"body_kind": _("接收机关类别只能是纪委监委或派驻纪检组")})
+    if len(body_region.code) > 9:
+        raise ValidationError({"body_region": _("村（居）没有纪检监察机关，请选择乡镇（街道）或以上区划")})
+    if body_kind == BodyKind.STATIONED and len(body_region.code) > 6:
+        raise ValidationError({"body_region": _("派驻纪检组设在县级或以上民政部门，请选择县（市、区）或以上区划")})
     if not clue.region_id.startswith(body_region.code):
         raise ValidationError({"body_region": _("只能移交给线索所在地或其上级的纪检监察机关")})
-    before = _snapshot(clue)
-    referral = Referral.objects.create(clue=clue, body_region=body_region,
-                                       body_name=body_name.strip() or _("%(r)s纪委监委") % {"r": body_region.name},
+    before = snapshot(clue)
+    referral = Referral.objects.create(clue=clue, body_region=body_region, body_kind=body_kind,
+                                       body_name=body_name.strip() or default_body_name(body_region, body_kind),
                                        referred_on=today(), referred_by=actor, note=note)
     clue.state = ClueState.REFERRED
-    clue.save(update_fields=["state"])
-    _audit(actor=actor, action="clue.refer", obj=clue, region_code=clue.region_id, before=before,
+    clue.version += 1
+    clue.save(update_fields=["state", "version"])
+    audit_change(actor=actor, action="clue.refer", obj=clue, region_code=clue.region_id, before=before,
            note=referral.body_name)
-    _audit(actor=actor, action="referral.create", obj=referral, region_code=clue.region_id)
+    audit_change(actor=actor, action="referral.create", obj=referral, region_code=clue.region_id)
     return referral
 
 
+def default_body_name(region: Region, kind: str) -> str:
+    if kind == BodyKind.STATIONED:
+        return _("%(r)s纪委监委驻%(r)s民政局纪检监察组") % {"r": region.name}
+    if len(region.code) == 9:
+        return _("%(r)s纪委") % {"r": region.name}
+    return _("%(r)s纪委监委") % {"r": region.name}
+
+
 def _require_body_inspector(actor: User, referral: Referral) -> None:
-    if actor.role != Role.INSPECTOR or actor.region_id != referral.body_region_id:
+    """Only the body the clue was referred to records its outcome (not the bodies above it)."""
+    require(actor, "clue.outcome", region_code=referral.body_region_id)
+    if actor.region_id != referral.body_region_id:
         raise PermissionDenied(_("只有接收该线索的纪检监察机关可以登记调查结果"))
 
 
 @transaction.atomic
 def referral_record(*, actor: User, referral: Referral, investigation: str, outcome: str,
-                    funds_recovered: Decimal, disciplines: list[dict[str, Any]]) -> Referral:
+                    funds_recovered: Decimal, disciplines: list[dict[str, Any]],
+                    expected_version: int | None = None) -> Referral:
     """The body's investigation, conclusion, disciplined persons and recovered funds."""
+    referral = _locked(referral)
     _require_body_inspector(actor, referral)
+    clue = _clue_of_referral(referral, expected_version)
     if referral.concluded_on:
         raise ValidationError(_("该线索已办结，不能再修改调查结果"))
     if funds_recovered is None or funds_recovered < 0:
         raise ValidationError({"funds_recovered": _("追回资金不能为负数")})
     if outcome == "不属实" and any(d["count"] for d in disciplines):
         raise ValidationError({"outcome": _("结论为不属实时不应登记处理处分人数")})
-    before = _snapshot(referral)
+    before = snapshot(referral)
     before["disciplines"] = [[d.kind, d.count] for d in referral.disciplines.all()]
     referral.investigation = investigation.strip()
     referral.outcome = outcome
     referral.funds_recovered = Decimal(funds_recovered).quantize(Decimal("0.01"))
     referral.save()
+    clue.version += 1
+    clue.save(update_fields=["version"])
     referral.disciplines.all().delete()
     Discipline.objects.bulk_create([Discipline(referral=referral, kind=d["kind"], count=d["count"],
                                                note=d.get("note", "")) for d in disciplines if d["count"]])
-    after = _snapshot(referral)
+    after = snapshot(referral)
     after["disciplines"] = [[d["kind"], d["count"]] for d in disciplines if d["count"]]
     b, a = diff(before, after)
     audit_record(actor=actor, action="referral.record", object_type="referral", object_id=referral.pk,
@@ -531,8 +576,10 @@ def referral_record(*, actor: User, referral: Referral, investigation: str, outc
 
 
 @transaction.atomic
-def referral_conclude(*, actor: User, referral: Referral) -> Referral:
+def referral_conclude(*, actor: User, referral: Referral, expected_version: int | None = None) -> Referral:
+    referral = _locked(referral)
     _require_body_inspector(actor, referral)
+    clue = _clue_of_referral(referral, expected_version)
     if referral.concluded_on:
         raise ValidationError(_("该线索已办结"))
     if not referral.outcome or not referral.investigation:
@@ -540,10 +587,10 @@ def referral_conclude(*, actor: User, referral: Referral) -> Referral:
     referral.concluded_on = today()
     referral.concluded_by = actor
     referral.save()
-    clue = referral.clue
     clue.state = ClueState.CONCLUDED
     clue.concluded_on = referral.concluded_on
-    clue.save(update_fields=["state", "concluded_on"])
+    clue.version += 1
+    clue.save(update_fields=["state", "concluded_on", "version"])
     audit_record(actor=actor, action="referral.conclude", object_type="referral", object_id=referral.pk,
                  region_code=clue.region_id, after={"outcome": referral.outcome,
                                                     "concluded_on": referral.concluded_on.isoformat()})
@@ -553,10 +600,11 @@ def referral_conclude(*, actor: User, referral: Referral) -> Referral:
 @transaction.atomic
 def typical_case_mark(*, actor: User, clue: Clue, title: str, summary: str, month: dt.date | None = None) -> TypicalCase:
     """Publish a concluded clue as a typical case (典型案例) in the month's list."""
+    clue = _locked(clue)
+    require(actor, "typical_case.mark", region_code=clue.region_id)
     referral = getattr(clue, "referral", None)
-    is_body = actor.role == Role.INSPECTOR and referral is not None and actor.region_id == referral.body_region_id
-    if not is_body and actor.role not in CLUE_MANAGERS:
-        raise PermissionDenied(_("您的角色不能标记典型案例"))
+    if actor.role == Role.INSPECTOR and (referral is None or actor.region_id != referral.body_region_id):
+        raise PermissionDenied(_("只有办理该线索的纪检监察机关可以将其标记为典型案例"))
     if clue.state != ClueState.CONCLUDED:
         raise ValidationError(_("只有已办结的线索可以作为典型案例"))
     if referral is not None and referral.outcome == "不属实":
@@ -568,22 +616,21 @@ def typical_case_mark(*, actor: User, clue: Clue, title: str, summary: str, mont
     month = (month or clue.concluded_on or today()).replace(day=1)
     case = TypicalCase.objects.create(clue=clue, region=clue.region, title=title.strip(), summary=summary.strip(),
                                       month=month, marked_by=actor)
-    _audit(actor=actor, action="typical_case.mark", obj=case, region_code=clue.region_id, exclude=("marked_at",))
+    audit_change(actor=actor, action="typical_case.mark", obj=case, region_code=clue.region_id, exclude=("marked_at",))
     return case
 
 
 # ---------------------------------------------------------------- rectification ledger
 @transaction.atomic
 def rectification_create(*, actor: User, data: dict[str, Any]) -> RectificationItem:
-    _require_role(actor, {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN},
-                  _("只有县级以上民政部门或督导组可以登记整改事项"))
+    require(actor, "rectification.create")
     region: Region = data["region"]
     _require_in_scope(actor, region)
     if data["deadline"] < today() - dt.timedelta(days=366):
         raise ValidationError({"deadline": _("整改时限不合理，请核对日期")})
     item = RectificationItem(**data, created_by=actor)
     _save_numbered(item, RectificationItem, f"ZG-{region.code[:6]}-{today().year}-")
-    _audit(actor=actor, action="rectification.create", obj=item, region_code=item.region_id)
+    audit_change(actor=actor, action="rectification.create", obj=item, region_code=item.region_id)
     return item
 
 
@@ -591,13 +638,13 @@ def rectification_create(*, actor: User, data: dict[str, Any]) -> RectificationI
 def rectification_update(*, actor: User, item: RectificationItem, progress: str, evidence: str,
                          done: bool) -> RectificationItem:
     """The responsible unit reports progress and, when finished, asks for closing off."""
-    _require_role(actor, {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN},
-                  _("您的角色不能填报整改进展"))
+    item = _locked(item)
+    require(actor, "rectification.update", region_code=item.region_id)
     if item.status == RectificationStatus.CLOSED:
         raise ValidationError(_("该事项已销号"))
     if done and not evidence.strip():
         raise ValidationError({"evidence": _("标记整改完成前请填写佐证材料")})
-    before = _snapshot(item)
+    before = snapshot(item)
     item.progress = progress.strip()
     item.evidence = evidence.strip()
     if done:
@@ -607,41 +654,43 @@ def rectification_update(*, actor: User, item: RectificationItem, progress: str,
         item.status = RectificationStatus.OPEN
         item.done_on = None
     item.save()
-    _audit(actor=actor, action="rectification.update", obj=item, region_code=item.region_id, before=before)
+    audit_change(actor=actor, action="rectification.update", obj=item, region_code=item.region_id, before=before)
     return item
 
 
 @transaction.atomic
 def rectification_close(*, actor: User, item: RectificationItem) -> RectificationItem:
     """对账销号: only a supervisor, and only an item reported done with evidence."""
-    _require_role(actor, {Role.SUPERVISOR}, _("只有督导人员可以对账销号"))
+    item = _locked(item)
+    require(actor, "rectification.close", region_code=item.region_id)
     if item.status != RectificationStatus.DONE:
         raise ValidationError(_("只有已整改待销号的事项可以销号"))
-    before = _snapshot(item)
+    before = snapshot(item)
     item.status = RectificationStatus.CLOSED
     item.closed_on = today()
     item.closed_by = actor
     item.save()
-    _audit(actor=actor, action="rectification.close", obj=item, region_code=item.region_id, before=before)
+    audit_change(actor=actor, action="rectification.close", obj=item, region_code=item.region_id, before=before)
     return item
 
 
 # ---------------------------------------------------------------- spot checks
 @transaction.atomic
 def inspection_create(*, actor: User, data: dict[str, Any]) -> Inspection:
-    _require_role(actor, {Role.SUPERVISOR, Role.ADMIN}, _("只有督导人员可以登记督查"))
+    require(actor, "inspection.manage")
     _require_in_scope(actor, data["region"])
     if len(data["region"].code) > 9:
         raise ValidationError({"region": _("督查对象应为县（市、区）或乡镇")})
     inspection = Inspection.objects.create(**data, created_by=actor)
-    _audit(actor=actor, action="inspection.create", obj=inspection, region_code=inspection.region_id)
+    audit_change(actor=actor, action="inspection.create", obj=inspection, region_code=inspection.region_id)
     return inspection
 
 
 @transaction.atomic
 def inspection_record_results(*, actor: User, inspection: Inspection, results: dict[int, tuple[str, str]],
                               summary: str) -> Inspection:
-    _require_role(actor, {Role.SUPERVISOR, Role.ADMIN}, _("只有督导人员可以登记督查结果"))
+    inspection = _locked(inspection)
+    require(actor, "inspection.manage", region_code=inspection.region_id)
     items = set(inspection.checklist.items.values_list("id", flat=True))
     unknown = set(results) - items
     if unknown:
@@ -668,7 +717,8 @@ def sample_draw(*, actor: User, inspection: Inspection, township: Region, count:
     Order = md5(seed || id): the same seed over the same registry gives the same sample,
     so anyone can re-draw and check that nobody picked the households by hand.
     """
-    _require_role(actor, {Role.SUPERVISOR, Role.ADMIN}, _("只有督导人员可以抽取入户样本"))
+    inspection = _locked(inspection)
+    require(actor, "inspection.manage", region_code=inspection.region_id)
     _require_in_scope(actor, township, "township")
     if len(township.code) != 9 or not township.code.startswith(inspection.region_id):
         raise ValidationError({"township": _("请选择被检查地区内的一个乡镇（街道）")})
@@ -699,17 +749,18 @@ def sample_draw(*, actor: User, inspection: Inspection, township: Region, count:
 
 @transaction.atomic
 def visit_record(*, actor: User, visit: HomeVisit, result: str, visited_on: dt.date, note: str = "") -> HomeVisit:
-    _require_role(actor, {Role.SUPERVISOR, Role.ADMIN}, _("只有督导人员可以登记入户抽查结果"))
+    visit = HomeVisit.objects.select_for_update().select_related("sample").get(pk=visit.pk)
+    require(actor, "inspection.manage", region_code=visit.sample.region_id)
     if result not in VisitResult.values or result == VisitResult.PENDING:
         raise ValidationError({"result": _("请选择走访结果")})
     if visited_on > today():
         raise ValidationError({"visited_on": _("走访日期不能晚于今天")})
     if result == VisitResult.PROBLEM and not note.strip():
         raise ValidationError({"note": _("存在问题时请说明具体问题")})
-    before = _snapshot(visit)
+    before = snapshot(visit)
     visit.result, visit.visited_on, visit.note = result, visited_on, note.strip()
     visit.save()
-    _audit(actor=actor, action="visit.record", obj=visit, region_code=visit.sample.region_id, before=before)
+    audit_change(actor=actor, action="visit.record", obj=visit, region_code=visit.sample.region_id, before=before)
     return visit
 
 

@@ -1,7 +1,7 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from dibao.api import RegionViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("regions", RegionViewSet, basename="region")
 urlpatterns = router.urls

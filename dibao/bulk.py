@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import islice
 from typing import Iterable, Sequence
 
 from django.db import connection, models
@@ -15,28 +16,24 @@ from django.db import connection, models
 _COPY_CHUNK = 100_000
 
 
-def _copy_buffer(rows: Iterable[Sequence]) -> io.StringIO:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
-    buf.seek(0)
-    return buf
+def copy_into(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
+              text_columns: Sequence[str] = ()) -> None:
+    """COPY rows into `table` (PostgreSQL only), in chunks so memory stays flat — the one COPY path of
+    the project (region loading, import staging, upserts).
 
-
-def copy_into(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """COPY rows into `table` (PostgreSQL only), in chunks so memory stays flat."""
+    None is written as an empty unquoted field, which COPY reads as NULL — except in `text_columns`,
+    where an empty cell is the empty string Django stores for "blank".
+    """
     cols = ", ".join(f'"{c}"' for c in columns)
-    sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    chunk: list = []
+    force = f", FORCE_NOT_NULL ({', '.join(chr(34) + c + chr(34) for c in text_columns)})" if text_columns else ""
+    sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv{force})"
+    rows = iter(rows)
     with connection.cursor() as cursor:
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= _COPY_CHUNK:
-                cursor.copy_expert(sql, _copy_buffer(chunk))
-                chunk = []
-        if chunk:
-            cursor.copy_expert(sql, _copy_buffer(chunk))
+        while chunk := list(islice(rows, _COPY_CHUNK)):
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows(chunk)
+            buf.seek(0)
+            cursor.copy_expert(sql, buf)
 
 
 def upsert(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence],

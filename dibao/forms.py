@@ -1,11 +1,24 @@
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dibao.models import Region
+from dibao.validators import validate_text
+
+class TextInputMixin:
+    """Every form of the project inherits this: each text field refuses control characters
+    with the message shown under that field (dibao/tests/test_bad_input.py walks all forms)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and validate_text not in field.validators:
+                field.validators.append(validate_text)
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(TextInputMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": _("用户名或密码错误。连续多次输错后账号将被临时锁定。"),
         "inactive": _("该账号已停用，请联系系统管理员。"),
@@ -27,3 +40,32 @@ class RegionField(forms.ModelChoiceField):
         if isinstance(value, str):
             value = natural_code(value.strip())
         return super().to_python(value)
+
+
+def _texts(errors) -> list[str]:
+    return [e.message % e.params if getattr(e, "params", None) else str(e.message) for e in errors]
+
+
+def apply_service_errors(error: ValidationError | PermissionDenied, *forms_: forms.BaseForm,
+                         fallback: forms.BaseForm | None = None, request=None) -> None:
+    """Show a service's refusal where the user looks: next to the field it names, at the top of
+    the form, or (no form) as a page message."""
+    forms_ = [f for f in forms_ if f is not None]
+    fallback = fallback or (forms_[0] if forms_ else None)
+
+    def top(texts):
+        for text in texts:
+            if fallback is not None:
+                fallback.add_error(None, text)
+            else:
+                messages.error(request, text)
+
+    if isinstance(error, PermissionDenied) or not hasattr(error, "error_dict"):
+        top(error.messages if isinstance(error, ValidationError) else [str(error)])
+        return
+    for field, errors in error.error_dict.items():
+        target = next((f for f in forms_ if field in f.fields), None)
+        if target is None:
+            top(_texts(errors))
+        else:
+            target.add_error(field, _texts(errors))

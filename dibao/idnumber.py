@@ -77,3 +77,9 @@ def mask_id(id_number: str) -> str:
     if len(id_number) < 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """`张**`: the surname stays, so a published case reads as about a person without naming them."""
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if name else ""

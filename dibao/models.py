@@ -111,9 +111,6 @@ class User(AbstractUser):
     def role_label(self) -> str:
         return Role(self.role).label if self.role else _("未分配角色")
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
     @property
     def is_unrestricted(self) -> bool:
         """Admins without a region see the whole country."""
@@ -132,22 +129,24 @@ class User(AbstractUser):
 
     @property
     def can_see_full_id(self) -> bool:
-        from django.conf import settings
-        return self.role in settings.ID_REVEAL_ROLES
+        from dibao.permissions import can
+        return can(self, "household.reveal_id")
 
     @property
     def can_export_full_id(self) -> bool:
-        from django.conf import settings
-        return self.role in settings.ID_EXPORT_ROLES
+        from dibao.permissions import can
+        return can(self, "export.full_id")
 
 
 class AuditRecord(models.Model):
     """One step of the append-only, hash-chained audit trail (步步有痕迹、环环能倒查).
 
-    `hash` = SHA-256 over the canonical JSON of the record's content and `prev_hash`;
-    changing any stored field, or removing a record, breaks the chain from that point,
-    which `manage.py verify_audit` reports. On PostgreSQL a trigger refuses UPDATE and
-    DELETE on this table outright.
+    `hash` = HMAC-SHA256 (key: settings.AUDIT_HMAC_KEY, never in the database) over the
+    canonical JSON of the record's content and `prev_hash`; changing any stored field, or
+    removing a record, breaks the chain from that point, and removing the newest records
+    contradicts the last signed checkpoint: `manage.py verify_audit` reports either
+    (dibao.audit). On PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE outright.
+    `action` and `object_type` are values of dibao.audit.AuditAction / AuditObject.
     """
 
     created_at = models.DateTimeField(_("时间"), db_index=True)

@@ -6,13 +6,18 @@ and exact only when small. This keeps a list over a million households fast.
 """
 from collections import OrderedDict
 
-from django.core.paginator import Paginator
 from django.db import connection
-from django.utils.functional import cached_property
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 EXACT_COUNT_LIMIT = 1000
+# Beyond this many rows skipped a page cannot exist (the province has ~3.5M people), and
+# a larger OFFSET overflows the database's integer: answer 404 instead of a 500.
+MAX_OFFSET = 100_000_000
+MAX_PAGE_SIZE = 500
 
 
 def estimated_count(queryset) -> tuple[int, bool]:
@@ -58,11 +63,20 @@ class Page:
         return len(self.object_list)
 
 
-def paginate(queryset, page_param, per_page: int = 50) -> Page:
+def page_number(page_param, per_page: int) -> int:
+    """The page asked for; a missing or malformed number is the first page, a page that
+    cannot exist raises Http404 (which the API answers as a 404 with the same detail)."""
     try:
         number = max(1, int(page_param or 1))
     except (TypeError, ValueError):
-        number = 1
+        return 1
+    if (number - 1) * per_page > MAX_OFFSET:
+        raise Http404(_("第 %(page)s 页不存在：页码超出范围，请返回第 1 页") % {"page": str(page_param)[:20]})
+    return number
+
+
+def paginate(queryset, page_param, per_page: int = 50) -> Page:
+    number = page_number(page_param, per_page)
     offset = (number - 1) * per_page
     rows = list(queryset[offset: offset + per_page + 1])
     total, exact = estimated_count(queryset)
@@ -76,10 +90,7 @@ class ApiPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        try:
-            self.page_size = min(500, int(request.query_params.get("page_size", self.page_size)))
-        except ValueError:
-            pass
+        self.page_size = _page_size(request.query_params.get("page_size"), self.page_size)
         self.page = paginate(queryset, request.query_params.get("page"), self.page_size)
         return list(self.page.object_list)
 
@@ -101,7 +112,7 @@ class ApiPagination(BasePagination):
         return [
             {"name": "page", "required": False, "in": "query", "description": "页码（从 1 开始）",
              "schema": {"type": "integer"}},
-            {"name": "page_size", "required": False, "in": "query", "description": "每页条数（最多 500）",
+            {"name": "page_size", "required": False, "in": "query", "description": f"每页条数（1–{MAX_PAGE_SIZE}）",
              "schema": {"type": "integer"}},
         ]
 
@@ -116,6 +127,19 @@ class ApiPagination(BasePagination):
                 "results": schema,
             },
         }
+
+
+def _page_size(param, default: int) -> int:
+    if param in (None, ""):
+        return default
+    try:
+        size = int(param)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValidationError({"page_size": [_("每页条数应为 1 到 %(max)s 之间的整数，收到“%(value)s”")
+                                             % {"max": MAX_PAGE_SIZE, "value": param[:20]}]})
+    return min(size, MAX_PAGE_SIZE)
 
 
 def _with_page(params, number) -> str:

@@ -1,7 +1,6 @@
 from django.db.models import Q
 
-from cases.models import Household, Status
-from dibao.models import AuditRecord, Region, Role, User
+from dibao.models import AuditRecord, Region, User
 
 
 def region_children(user: User, parent_code: str):
@@ -19,20 +18,10 @@ def region_children(user: User, parent_code: str):
     return scoped.filter(parent_id=parent_code).order_by("code")
 
 
-def home_summary(user: User) -> dict:
-    households = Household.objects.for_user(user)
-    return {
-        "region": user.region,
-        "role": user.role,
-        "active": households.filter(status=Status.ACTIVE).count() if user.role != Role.INSPECTOR else None,
-        "pending": households.filter(status=Status.PENDING).count() if user.role != Role.INSPECTOR else None,
-    }
-
-
 def audit_records(user: User, *, action: str = "", object_type: str = ""):
-    qs = AuditRecord.objects.for_user(user).order_by("-id")
+    qs = AuditRecord.objects.for_user(user).select_related("actor").prefetch_related("actor__groups").order_by("-id")
     if action:
-        qs = qs.filter(action__startswith=action)
+        qs = qs.filter(action=action)
     if object_type:
         qs = qs.filter(object_type=object_type)
     return qs
@@ -43,4 +32,5 @@ def object_timeline(user: User, *, object_type: str, object_ids: list, extra: Q 
     condition = Q(object_type=object_type, object_id__in=[str(i) for i in object_ids])
     if extra is not None:
         condition |= extra
-    return AuditRecord.objects.for_user(user).filter(condition).order_by("id")
+    return (AuditRecord.objects.for_user(user).filter(condition).select_related("actor")
+            .prefetch_related("actor__groups").order_by("id"))

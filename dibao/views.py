@@ -4,7 +4,6 @@ from django.db import connection
 from django.http import JsonResponse
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from dibao import selectors
 from dibao.forms import LoginForm
-from dibao.models import Role
 from dibao.pagination import paginate
+from dibao.permissions import permission_required
 
 
 class LoginView(auth_views.LoginView):
@@ -35,11 +34,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
-@login_required
-def home(request):
-    """Each role's work bench: its region, its figures, its shortcuts."""
-    context = {"summary": selectors.home_summary(request.user)}
-    return render(request, "dibao/home.html", context)
 
 
 @login_required
@@ -52,11 +46,9 @@ def region_options(request):
                   {"regions": regions, "selected": request.GET.get("selected", "")})
 
 
-@login_required
+@permission_required("audit.view")
 def audit_list(request):
     """The audit trail of the user's region (supervisors and admins)."""
-    if request.user.role not in (Role.SUPERVISOR, Role.ADMIN, Role.COUNTY_REVIEWER):
-        raise PermissionDenied
     records = selectors.audit_records(request.user, action=request.GET.get("action", ""),
                                       object_type=request.GET.get("object_type", ""))
     page = paginate(records, request.GET.get("page"), 50)

@@ -1,15 +1,25 @@
-"""POST a file to import (dry run by default), GET a job's state and report (Chinese and English reasons)."""
-from django.core.exceptions import PermissionDenied, ValidationError
+"""POST a file to import (dry run by default), GET a job's state and report (Chinese and English
+reasons), download the registry as an import-ready workbook. Only the roles that may import see
+the history: it holds file names, uploaders and the cells of rejected rows."""
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dibao.api import service_call
 from dibao.scoping import get_scoped_or_404
 from imports import selectors, services
+from imports.kinds import REGISTRY_KINDS
 from imports.models import ImportJob
+
+IMPORTERS = ("import.registry", "import.reference")  # which kinds one may upload: services.allowed_kinds
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -26,47 +36,62 @@ class ImportUploadSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=True)
 
 
-def _raise_api(exc):
-    if isinstance(exc, PermissionDenied):
-        raise ApiPermissionDenied(str(exc))
-    raise ApiValidationError(getattr(exc, "messages", [str(exc)]))
-
-
 class ImportJobListView(APIView):
-    """GET: the caller's import history (scoped). POST: upload a file (multipart: kind, file, dry_run)."""
+    """GET: the caller's import history (scoped, latest 100). POST: upload a file (multipart: kind,
+    file, dry_run); 202 with the queued job."""
 
     parser_classes = [MultiPartParser]
+    required_actions = {"GET": "import.view", "POST": IMPORTERS}
 
+    @extend_schema(responses=ImportJobSerializer(many=True))
     def get(self, request):
         jobs = selectors.import_jobs(request.user)[:100]
         return Response(ImportJobSerializer(jobs, many=True).data)
 
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportJobSerializer})
     def post(self, request):
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        try:
-            job = services.import_job_create(actor=request.user, kind=data.validated_data["kind"],
-                                             file_name=upload.name, upload=upload,
-                                             dry_run=data.validated_data["dry_run"])
-        except (PermissionDenied, ValidationError) as exc:
-            _raise_api(exc)
+        job = service_call(services.import_job_create, actor=request.user, kind=data.validated_data["kind"],
+                           file_name=upload.name, upload=upload, dry_run=data.validated_data["dry_run"])
         services.queue(job)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ImportJobDetailView(APIView):
+    required_actions = {"GET": "import.view"}
+
+    @extend_schema(responses=ImportJobSerializer)
     def get(self, request, pk: int):
         job = get_scoped_or_404(ImportJob, request.user, pk=pk)
         return Response(ImportJobSerializer(job).data)
 
 
 class ImportJobConfirmView(APIView):
+    """Write a validated dry run for real (the same file, re-validated by the worker)."""
+
+    required_actions = {"POST": IMPORTERS}
+
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
     def post(self, request, pk: int):
         job = get_scoped_or_404(ImportJob, request.user, pk=pk)
-        try:
-            job = services.import_confirm(actor=request.user, job=job)
-        except (PermissionDenied, ValidationError) as exc:
-            _raise_api(exc)
+        job = service_call(services.import_confirm, actor=request.user, job=job)
         services.queue(job)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RegistryExportView(APIView):
+    """The caller's registry rows of one kind as the import template's workbook (audited)."""
+
+    required_actions = {"GET": "export.registry"}
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(REGISTRY_KINDS))],
+                   responses={(200, XLSX): OpenApiTypes.BINARY}, summary=_("导出低保档案数据"))
+    def get(self, request, kind: str):
+        if kind not in REGISTRY_KINDS:
+            raise Http404
+        content = service_call(services.registry_export, actor=request.user, kind=kind)
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{kind}.xlsx"'
+        return response

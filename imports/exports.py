@@ -1,74 +1,36 @@
 """Blank templates (标准模板) for every kind and exports of the registry kinds.
 
 Both use the headers of imports.kinds, so an export is a valid import file: exporting and
-importing it again changes nothing. Workbooks are written in openpyxl's write-only mode
-so memory stays flat however many rows are exported; ID and code columns are text ('@')
-so Excel never turns an ID number into 2.20102E+17.
+importing it again changes nothing. The layout is dibao.spreadsheets' table sheet: the header
+in row 1 (required columns highlighted), ID and code columns text ('@') so Excel never turns
+an ID number into 2.20102E+17, and every value a text cell, never a formula.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Iterable, Iterator
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from dibao.idnumber import mask_id
+from dibao.spreadsheets import Column, Workbook
 from imports.kinds import Kind, get_kind
 
-TEXT = "@"
-_HEADER_FONT = Font(bold=True)
-_REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
+TEMPLATE_ROWS = 200
 
 
-def _header_cells(ws, kind: Kind):
-    cells = []
-    for col in kind.columns:
-        cell = WriteOnlyCell(ws, value=col.header)
-        cell.font = _HEADER_FONT
-        if col.required:
-            cell.fill = _REQUIRED_FILL
-        cells.append(cell)
-    return cells
-
-
-def _new_sheet(kind: Kind, *, creator: str = ""):
-    wb = Workbook(write_only=True)
-    wb.properties.creator = creator or "dibao"
-    ws = wb.create_sheet(title=str(kind.label)[:31])
-    for i, col in enumerate(kind.columns, start=1):
-        dim = ws.column_dimensions[get_column_letter(i)]
-        dim.width = 22 if col.is_id else max(12, len(col.header) * 2 + 4)
-        if col.is_id:
-            dim.number_format = TEXT
-    ws.freeze_panes = "A2"
-    ws.append(_header_cells(ws, kind))
-    return wb, ws
-
-
-def _save(wb) -> bytes:
+def _write(kind: Kind, fill, *, author: str = "") -> bytes:
     buf = io.BytesIO()
-    wb.save(buf)
+    book = Workbook(buf, author=author)
+    fill(book.table_sheet(str(kind.label), columns=[
+        Column(col.header, "id" if col.is_id else "text", required=col.required) for col in kind.columns]))
+    book.save()
     return buf.getvalue()
 
 
 def template_workbook(kind_key: str) -> bytes:
-    kind = get_kind(kind_key)
-    wb, ws = _new_sheet(kind)
     # A block of empty text-formatted cells, so what is typed or pasted into the ID columns stays text.
-    for _ in range(200):
-        row = []
-        for col in kind.columns:
-            cell = WriteOnlyCell(ws, value=None)
-            if col.is_id:
-                cell.number_format = TEXT
-            row.append(cell)
-        ws.append(row)
-    return _save(wb)
+    return _write(get_kind(kind_key), lambda sheet: sheet.blank_rows(TEMPLATE_ROWS))
 
 
 def _format(value) -> str | None:
@@ -93,6 +55,17 @@ _EXPORT_PATHS = {
 }
 
 
+def _export_annotations(kind_key: str) -> dict:
+    """Columns that are not fields: 保障人数 is written only for 单人保 (1); empty means all members,
+    which is what the import reads back."""
+    if kind_key != "households":
+        return {}
+    from django.db.models import Case, IntegerField, Value, When
+
+    return {"covered_persons": Case(When(single_coverage_id_number="", then=Value(None)), default=Value(1),
+                                    output_field=IntegerField())}
+
+
 def _labels(kind: Kind) -> dict[str, dict]:
     out = {}
     for col in kind.columns:
@@ -111,6 +84,7 @@ def export_rows(kind_key: str, queryset, *, full_ids: bool) -> Iterator[list]:
     paths = [_EXPORT_PATHS[kind_key].get(c.key, c.key) for c in kind.columns]
     labels = _labels(kind)
     ids = [c.is_id and c.key != "region_code" for c in kind.columns]
+    queryset = queryset.annotate(**_export_annotations(kind_key))
     for values in queryset.values_list(*paths).iterator(chunk_size=2000):
         row = []
         for col, value, is_id in zip(kind.columns, values, ids):
@@ -123,17 +97,4 @@ def export_rows(kind_key: str, queryset, *, full_ids: bool) -> Iterator[list]:
 
 
 def export_workbook(kind_key: str, rows: Iterable[list], *, creator: str = "") -> bytes:
-    kind = get_kind(kind_key)
-    wb, ws = _new_sheet(kind, creator=creator)
-    text_cols = [c.is_id for c in kind.columns]
-    for values in rows:
-        row = []
-        for value, is_text in zip(values, text_cols):
-            if is_text:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = TEXT
-                row.append(cell)
-            else:
-                row.append(value)
-        ws.append(row)
-    return _save(wb)
+    return _write(get_kind(kind_key), lambda sheet: sheet.rows(rows), author=creator)

@@ -4,9 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from imports.kinds import get_kind
+from imports.reader import FileError, check_file_size
+from dibao.forms import TextInputMixin
 
 
-class UploadForm(forms.Form):
+class UploadForm(TextInputMixin, forms.Form):
     kind = forms.ChoiceField(label=_("数据类型"), widget=forms.Select(attrs={"class": "form-select"}))
     file = forms.FileField(label=_("文件（.xlsx 或 .csv）"),
                            widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}))
@@ -18,12 +20,17 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, kinds: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, f"{get_kind(k).label}（{k}）") for k in kinds]
+        self.fields["kind"].choices = [(k, get_kind(k).label) for k in kinds]
 
     @staticmethod
     def _check_ext(f):
         if f and os.path.splitext(f.name.lower())[1] not in (".xlsx", ".xlsm", ".csv"):
             raise forms.ValidationError(_("只支持 .xlsx 和 .csv 文件"))
+        if f:
+            try:
+                check_file_size(f.size)
+            except FileError as exc:
+                raise forms.ValidationError(exc.zh)
         return f
 
     def clean_file(self):

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dibao import idnumber
+from dibao.validators import control_character
 from dibao.models import CODE_LENGTHS, natural_code
 
 
@@ -53,10 +54,15 @@ def clean_cell(value):
 
 
 # --------------------------------------------------------------------------- parsers
+CONTROL_EN = "contains an invisible control character; delete it and import again"
+
+
 def parse_text(max_length: int):
     def parse(value) -> str:
         if not isinstance(value, str):
             value = _number_text(value)
+        if reason := control_character(value):
+            raise CellError(reason, CONTROL_EN)
         if len(value) > max_length:
             raise CellError(f"内容过长：最多 {max_length} 个字符，当前 {len(value)} 个",
                             f"too long: at most {max_length} characters, got {len(value)}")
@@ -185,6 +191,56 @@ def parse_money(value) -> Decimal:
     return amount
 
 
+_MONTH_RES = (re.compile(r"(\d{4})-(\d{1,2})"), re.compile(r"(\d{4})/(\d{1,2})"), re.compile(r"(\d{4})(\d{2})"),
+              re.compile(r"(\d{4})年(\d{1,2})月"))
+
+
+def parse_month(value) -> dt.date:
+    """A pay month: YYYY-MM, YYYY/MM, YYYYMM, YYYY年M月, or a real date cell (its month); stored as the first day."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return (value.date() if isinstance(value, dt.datetime) else value).replace(day=1)
+    text = _number_text(value) if not isinstance(value, str) else value
+    for pattern in _MONTH_RES:
+        m = pattern.fullmatch(text)
+        if m and 1 <= int(m[2]) <= 12:
+            return dt.date(int(m[1]), int(m[2]), 1)
+    raise CellError("发放月份应写作 YYYY-MM、YYYY/MM、YYYYMM 或 YYYY年M月", "the pay month is written YYYY-MM, YYYY/MM, YYYYMM or YYYY年M月")
+
+
+def parse_positive_money(value) -> Decimal:
+    amount = parse_money(value)
+    if amount <= 0:
+        raise CellError("发放金额应大于 0", "the amount must be above 0")
+    return amount
+
+
+def parse_household_no(value) -> str:
+    """户编号 of the bank's file: text; a number cell has lost leading zeros already."""
+    if not isinstance(value, str):
+        raise CellError("户编号被存成了数字，可能丢失了开头的 0；请把该列设为文本格式后重新填写",
+                        "household_no was stored as a number and may have lost leading zeros; format the column as text")
+    return parse_text(32)(value)
+
+
+def parse_account(value) -> str:
+    """A bank or 一卡通 account: 10–30 digits kept as text; a number cell has lost digits already."""
+    if not isinstance(value, str):
+        raise CellError("收款账号被存成了数字，可能丢失了末尾数字；请把该列设为文本格式后重新填写",
+                        "account number was stored as a number and may have lost digits; format the column as text")
+    text = value.replace(" ", "")
+    if not text.isdigit() or not 10 <= len(text) <= 30:
+        raise CellError("收款账号应为 10–30 位数字", "an account number is 10 to 30 digits")
+    return text
+
+
+def parse_covered_persons(value) -> int:
+    text = _number_text(value) if not isinstance(value, str) else value
+    if not text.isdigit() or int(text) < 1:
+        raise CellError("保障人数应为正整数（全部成员数，或单人保填 1）",
+                        "covered persons is a positive whole number (all members, or 1 for single coverage)")
+    return int(text)
+
+
 _TRUE = {"是", "y", "yes", "true", "1", "t"}
 _FALSE = {"否", "n", "no", "false", "0", "f"}
 
@@ -272,6 +328,7 @@ class Column:
     sql_type: str = "text"            # text | date | money | bool | int
     default: Any = ""                 # the value stored for an empty optional cell
     is_id: bool = False               # written as text ('@') in templates
+    stored: bool = True               # False: checked on import, not a field of the target table
 
 
 @dataclass(frozen=True)
@@ -360,6 +417,64 @@ def household_rules(keys: tuple[str, ...], rows: list[tuple]) -> Iterator[tuple[
                     yield i, _RULE_FIELD_TO_KEY.get(fld, fld), msg, _RULE_EN.get(msg, msg)
 
 
+def standard_rules(keys: tuple[str, ...], rows: list[tuple]) -> Iterator[tuple[int, str, str, str]]:
+    at = keys.index("monthly_standard")
+    for i, row in enumerate(rows):
+        if row is not None and row[at] is not None and row[at] <= 0:
+            yield i, "monthly_standard", "月保障标准应大于 0", "the monthly standard must be above 0"
+
+
+_LIST_SEPARATORS = re.compile(r"[、,，;；]")
+
+
+def parse_list(options: tuple[str, ...]):
+    """One or more of `options` separated by 、 or a comma; stored as the JSON list the model holds."""
+    import json
+
+    shown = "、".join(options)
+
+    def parse(value) -> str:
+        text = _number_text(value) if not isinstance(value, str) else value
+        items = [item.strip() for item in _LIST_SEPARATORS.split(text) if item.strip()]
+        unknown = [item for item in items if item not in options]
+        if unknown:
+            raise CellError(f"“{'、'.join(unknown)}”不是可选的类型；可选：{shown}",
+                            f"{', '.join(unknown)} not among: {shown}")
+        return json.dumps(list(dict.fromkeys(items)))
+    return parse
+
+
+def parse_campaign_no(value) -> int:
+    text = _number_text(value) if not isinstance(value, str) else value
+    if not text.isdigit():
+        raise CellError("活动编号应为数字（见排查活动页面）", "campaign_no is the number shown on the campaign page")
+    return int(text)
+
+
+def _screeners(value) -> str:
+    text = parse_text(100)(value)
+    names = [n.strip() for n in _LIST_SEPARATORS.split(text) if n.strip()]
+    if not 1 <= len(names) <= 2:
+        raise CellError("排查人应为一至两人，用“、”或逗号分隔", "one or two screeners, separated by 、 or a comma")
+    return "、".join(names)
+
+
+def screening_rules(keys: tuple[str, ...], rows: list[tuple]) -> Iterator[tuple[int, str, str, str]]:
+    """The in-row contradictions of campaigns.md, as the campaign's own service states them."""
+    import json
+
+    from campaigns.services import contradictions
+
+    at = {key: keys.index(key) for key in ("result", "problem_types", "handling")}
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        errors = contradictions(result=row[at["result"]], problem_types=json.loads(row[at["problem_types"]] or "[]"),
+                                handling=row[at["handling"]])
+        for key, message in errors.items():
+            yield i, key, message, message
+
+
 def _build_kinds() -> dict[str, Kind]:
     from cases import models as c
 
@@ -383,6 +498,11 @@ def _build_kinds() -> dict[str, Kind]:
             _date("最近复核日期", "last_reviewed_on"),
             _bool("建档立卡户", "registered_poor"),
             _text("联系电话", "phone", 30),
+            Column("保障人数", "covered_persons", parse_covered_persons, sql_type="int", default=None, stored=False),
+            _id("单人保对象身份证号", "single_coverage_id_number", required=False),
+            _id("收款人身份证号", "payee_id_number", required=False),
+            Column("收款账号", "account_no", parse_account, is_id=True),
+            _text("开户银行", "bank_name", 100),
         ), ("household_no",), True, household_rules),
         Kind("members", _("家庭成员"), (
             _text("户编号", "household_no", 32, required=True),
@@ -412,6 +532,37 @@ def _build_kinds() -> dict[str, Kind]:
             _date("备案日期", "filed_on", required=True),
         ), ("staff_id_number", "relative_id_number"), True),
     ]
+    kinds.append(Kind("standards", _("保障标准"), (
+        _region("区划代码", "region_code", lengths=(2, 4, 6)),
+        _choice("保障类别", "category", choices_of(c.Category), required=True),
+        _money("月保障标准", "monthly_standard", required=True),
+        _date("生效日期", "effective_from", required=True),
+    ), ("region_code", "category", "effective_from"), True, standard_rules))
+    from campaigns import models as cm
+
+    kinds.append(Kind("screenings", _("排查记录"), (
+        Column("活动编号", "campaign_no", parse_campaign_no, required=True, sql_type="int", default=None),
+        _text("户编号", "household_no", 32, required=True),
+        _date("排查日期", "screened_on", required=True),
+        Column("排查人", "screeners", _screeners, required=True),
+        _choice("排查结果", "result", choices_of(cm.ScreeningResult), required=True),
+        Column("问题类型", "problem_types", parse_list(tuple(cm.ProblemType.values)), default="[]"),
+        _choice("处理情况", "handling", choices_of(cm.Handling)),
+        _text("备注", "note", 1000),
+    ), ("campaign_no", "household_no"), True, screening_rules))
+    from payments.models import PaymentStatus
+
+    kinds.append(Kind("payments", _("发放记录"), (
+        _text("交易流水号", "txn_no", 40, required=True),
+        Column("发放月份", "pay_month", parse_month, required=True, sql_type="date", default=None),
+        Column("户编号", "household_no", parse_household_no, required=True, is_id=True),
+        _text("收款人姓名", "payee_name", 50, required=True),
+        _id("收款人身份证号", "payee_id_number"),
+        Column("银行账号", "account_no", parse_account, required=True, is_id=True),
+        Column("发放金额", "amount", parse_positive_money, required=True, sql_type="money", default=None),
+        _date("发放日期", "paid_on", required=True),
+        _choice("发放状态", "status", choices_of(PaymentStatus), default=PaymentStatus.SUCCESS.value),
+    ), ("txn_no",), True))
     kin = choices_of(c.KinRelation)
     disability = choices_of(c.DisabilityCategory)
     ref = [
@@ -472,4 +623,7 @@ def get_kind(key: str) -> Kind:
 
 
 REGISTRY_KINDS = ("households", "members", "staff", "relatives")
+STANDARD_KINDS = ("standards",)
+SCREENING_KINDS = ("screenings",)
+PAYMENT_KINDS = ("payments",)
 REF_KINDS = ("deaths", "disability", "illness", "poverty", "payroll", "vehicles", "business", "property", "kinship")

@@ -2,10 +2,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dibao.downloads import RandomName
+from dibao.jobs import Job
 from dibao.scoping import ScopedQuerySet
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """One upload (or command-line run) of one file of one kind, with its outcome.
 
     `region_code` is the importer's region, so the history page is scoped like every
@@ -13,6 +15,7 @@ class ImportJob(models.Model):
     """
 
     class State(models.TextChoices):
+        # The job lifecycle's four states (dibao.jobs.JobState) and the dry run's two outcomes.
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("处理中")
         CHECKED = "checked", _("预检通过")
@@ -26,9 +29,7 @@ class ImportJob(models.Model):
     actor_name = models.CharField(_("导入人"), max_length=150)
     region_code = models.CharField(_("区划代码"), max_length=12, blank=True, db_index=True)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
-    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", blank=True, max_length=255)
+    file = models.FileField(_("文件"), upload_to=RandomName("imports"), blank=True, max_length=255)
     source_path = models.CharField(max_length=1024, blank=True, help_text="file read in place (command line)")
     file_name = models.CharField(_("文件名"), max_length=255)
     file_size = models.BigIntegerField(_("文件大小"), default=0)

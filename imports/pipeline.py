@@ -16,9 +16,7 @@ the transaction around the write, so an import is all or nothing.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import time
 from dataclasses import dataclass, field
 from itertools import islice
@@ -29,12 +27,13 @@ from django.db import connection
 from django.utils import timezone
 
 from dibao import idnumber
+from dibao.bulk import copy_into
+from dibao.validators import has_control_character
 from imports.kinds import CellError, Column, Kind, clean_cell, parse_id
 from imports.reader import FileError, Source
 
 MAX_REPORTED_ERRORS = 10_000
 _SQLITE_CHUNK = 5_000
-_COPY_CHUNK = 50_000
 
 _SQL_TYPES = {
     "postgresql": {"text": "text", "date": "date", "money": "numeric(14,2)", "bool": "boolean", "int": "integer"},
@@ -93,6 +92,9 @@ class Staged:
     rows_invalid: int
     report: Report
     batch: bool = False         # checked together with a households file of the same upload
+    legacy: bool = False        # an admin's legacy migration: decisive fields may be set
+    legacy_rows: int = 0        # households whose decisive facts this file sets (marked 历史数据迁移)
+    actor_id: int | None = None  # the importing user, recorded on rows that keep who entered them
 
 
 # --------------------------------------------------------------------------- header
@@ -169,15 +171,18 @@ class _ColumnParser:
                 values = [_id_or_error(v, self.empty) for v in cleaned]
                 return values, [i for i, v in enumerate(values) if v.__class__ is not str]
             bad: list[int] = []
-            if "" in cleaned and self.col.required:
-                bad = [i for i, v in enumerate(cleaned) if not v]
-                for i in bad:
-                    cleaned[i] = self.empty
-            if cleaned and max(map(len, cleaned)) > self.max_length:
+            # Checked while every cell is still a str: one pass over the joined chunk finds none
+            # in the common case.
+            if cleaned and (max(map(len, cleaned)) > self.max_length or has_control_character("".join(cleaned))):
                 for i, v in enumerate(cleaned):
-                    if v.__class__ is str and len(v) > self.max_length:
+                    if len(v) > self.max_length or has_control_character(v):
                         cleaned[i] = self.convert(v)
                         bad.append(i)
+            if "" in cleaned and self.col.required:
+                empty = [i for i, v in enumerate(cleaned) if v.__class__ is str and not v]
+                for i in empty:
+                    cleaned[i] = self.empty
+                bad += empty
             return cleaned, sorted(bad)
         if self.cache is None:
             values = [self.convert(r) for r in raws]
@@ -298,15 +303,8 @@ def _stage(kind: Kind, columns: list[str], rows: Iterator[tuple]) -> None:
     cols = ", ".join(q(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # None is written as an empty unquoted field, which COPY reads as NULL — except in
-            # text columns, where an empty cell is the empty string Django stores for "blank".
-            text = ", ".join(q(c.key) for c in kind.columns if c.sql_type == "text")
-            sql = f"COPY {q(stage_name(kind))} ({cols}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({text}))"
-            while chunk := list(islice(rows, _COPY_CHUNK)):
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="\n").writerows(chunk)
-                buf.seek(0)
-                cursor.copy_expert(sql, buf)
+            copy_into(q(stage_name(kind)), columns, rows,
+                      text_columns=[c.key for c in kind.columns if c.sql_type == "text"])
             # Temp tables are never auto-analysed; the planner needs the columns the checks join on.
             joined = [k for k in ("row_no", *kind.key_columns, "region_code", "household_no", "staff_id_number")
                       if k in columns]
@@ -357,6 +355,35 @@ def _check_duplicates(kind: Kind, report: Report) -> None:
         report.error_total += max(cursor.rowcount - len(found), 0)
 
 
+def _check_duplicate_heads(kind: Kind, report: Report) -> None:
+    """One person heads one household: within a households file, every row whose head also
+    heads another household of the file is an error naming the other rows."""
+    stage = q(stage_name(kind))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.head_id_number, s.row_no, s.household_no FROM {stage} s JOIN "
+                       f"(SELECT head_id_number FROM {stage} WHERE head_id_number IS NOT NULL "
+                       f"GROUP BY head_id_number HAVING COUNT(DISTINCT household_no) > 1 "
+                       f"LIMIT {MAX_REPORTED_ERRORS}) d "
+                       f"ON d.head_id_number = s.head_id_number ORDER BY s.head_id_number, s.row_no")
+        found = cursor.fetchall()
+        if not found:
+            return
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for head, row_no, household_no in found:
+            groups.setdefault(head, []).append((row_no, household_no))
+        header = kind.column("head_id_number").header
+        for head, rows in groups.items():
+            for row_no, _household_no in rows:
+                others = [(r, h) for r, h in rows if r != row_no]
+                named = "、".join(f"第 {r} 行（户编号 {h}）" for r, h in others)
+                report.add(row_no, header, head, f"同一人不能是多户的户主：该户主也是{named}的户主",
+                           f"one person heads several households: also head in rows "
+                           f"{', '.join(str(r) for r, _ in others)}")
+        cursor.execute(f"UPDATE {stage} SET {q('ok')} = false WHERE head_id_number IN "
+                       f"(SELECT head_id_number FROM {stage} WHERE head_id_number IS NOT NULL "
+                       f"GROUP BY head_id_number HAVING COUNT(DISTINCT household_no) > 1)")
+
+
 def _tables():
     from cases.models import Household, Staff
     from dibao.models import Region
@@ -375,6 +402,57 @@ def _households(batch: bool) -> str:
             f"(SELECT 1 FROM {q(household_t)} x WHERE x.household_no = b.household_no))")
 
 
+def _decisive_columns(kind: Kind, present: list[str]) -> list[Column]:
+    from cases.models import DECISIVE_FIELDS
+
+    return [kind.column(key) for key in present if key in DECISIVE_FIELDS]
+
+
+def _sets_decision(col: Column) -> str:
+    """SQL: the staged row `s` sets this decisive column — on a new household (no `h`) anything
+    but 审核中 / empty, on an existing one any change."""
+    from cases.models import Status
+
+    c = q(col.key)
+    if col.key == "status":
+        new = f"s.{c} <> '{Status.PENDING.value}'"
+    elif col.sql_type == "text":
+        new = f"s.{c} <> ''"
+    else:
+        new = f"s.{c} IS NOT NULL"
+    return f"(CASE WHEN h.id IS NULL THEN {new} ELSE s.{c} IS DISTINCT FROM h.{c} END)"
+
+
+def _decision_checks(kind: Kind, present: list[str], report: Report, legacy: bool) -> int:
+    """Townships and counties create households only as 审核中 and change descriptive fields;
+    a file that sets decisive fields is an admin's legacy migration. Returns how many
+    households a legacy file sets decisive facts of."""
+    from cases.models import Status
+
+    _, household_t, _ = _tables()
+    columns = _decisive_columns(kind, present)
+    if not columns:
+        return 0
+    joins = f"LEFT JOIN {q(household_t)} h ON h.household_no = s.household_no"
+    if legacy:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {q(stage_name(kind))} s {joins} "
+                           f"WHERE s.ok AND ({' OR '.join(_sets_decision(col) for col in columns)})")
+            return cursor.fetchone()[0]
+    for col in columns:
+        value = f"s.{q(col.key)}"
+        if col.key == "status":  # shown as the office wrote it (在保), not the stored key
+            value = f"CASE {value} {' '.join(f'WHEN {v!r} THEN {str(label)!r}' for v, label in Status.choices)} END"
+        _check(report, stage=stage_name(kind), column=col, value=value, joins=joins,
+               where=f"s.ok AND {_sets_decision(col)}", params=[], order=kind.columns.index(col),
+               zh=f"“{col.header}”只能由低保申请/变更的审批步骤（乡镇提出、县级确认）改变：新增家庭只能为“审核中”，"
+                  f"已有家庭须与系统中一致（文件中为 {{value}}）；导入历史审批结果属于历史数据迁移，须由系统管理员办理",
+               en=f"{col.key} changes only through the application/change steps: new households are imported as "
+                  f"pending and existing ones must match the registry (file has {{value}}); importing past "
+                  f"decisions is a legacy migration for an admin")
+    return 0
+
+
 def _database_checks(kind: Kind, present: list[str], prefix: str | None, report: Report, batch: bool) -> None:
     region_t, household_t, staff_t = _tables()
     scope = [prefix + "%"] if prefix is not None else []
@@ -384,7 +462,7 @@ def _database_checks(kind: Kind, present: list[str], prefix: str | None, report:
     def col(key):
         return kind.column(key)
 
-    if kind.key in ("households", "staff"):
+    if kind.key in ("households", "staff", "standards"):
         _check(report, stage=stage, column=col("region_code"), value="s.region_code",
                joins=f"LEFT JOIN {q(region_t)} r ON r.code = s.region_code",
                where="s.ok AND s.region_code IS NOT NULL AND r.code IS NULL", params=[],
@@ -426,10 +504,65 @@ def _database_checks(kind: Kind, present: list[str], prefix: str | None, report:
                    joins=f"JOIN {q(staff_t)} st ON st.id_number = s.staff_id_number",
                    where="s.ok AND st.region_code NOT LIKE %s", params=scope,
                    zh="备案人不在您的管辖范围内", en="the filing staff person is outside your jurisdiction")
+    if kind.key == "screenings":
+        _screening_checks(kind, prefix, report)
+    if kind.key == "payments" and prefix is not None:
+        # an unknown 户编号 is accepted (a PAID_UNKNOWN finding); a known one must be the importer's
+        _check(report, stage=stage, column=col("household_no"), value="s.household_no",
+               joins=f"JOIN {q(household_t)} h ON h.household_no = s.household_no",
+               where="s.ok AND h.region_code NOT LIKE %s", params=scope,
+               zh="户编号 {value} 不在您的管辖范围内", en="household {value} is outside your jurisdiction")
     _check_duplicates(kind, report)
+    if kind.key == "households":
+        _check_duplicate_heads(kind, report)
 
 
-def validate(kind: Kind, source: Source, *, prefix: str | None, batch: bool = False,
+def _screening_checks(kind: Kind, prefix: str | None, report: Report) -> None:
+    """A screening row names a running campaign, a household on its list inside the importer's
+    jurisdiction, a township that has not signed off, and no 无问题 beside a confirmed finding."""
+    from audits.models import Finding, FindingState
+    from campaigns.models import Campaign, CampaignHousehold, CampaignState, ScreeningResult, SignoffState, TownshipSignoff
+
+    _, household_t, _ = _tables()
+    stage, col = stage_name(kind), kind.column
+    campaign_t, list_t = q(Campaign._meta.db_table), q(CampaignHousehold._meta.db_table)
+    _check(report, stage=stage, column=col("campaign_no"), value="s.campaign_no",
+           joins=f"LEFT JOIN {campaign_t} c ON c.id = s.campaign_no", where="s.ok AND c.id IS NULL", params=[],
+           zh="活动编号 {value} 不存在（见排查活动页面上的编号）", en="campaign {value} does not exist")
+    _check(report, stage=stage, column=col("campaign_no"), value="s.campaign_no",
+           joins=f"JOIN {campaign_t} c ON c.id = s.campaign_no", where="s.ok AND c.state <> %s",
+           params=[CampaignState.RUNNING.value],
+           zh="排查活动 {value} 已结束，不能再登记排查记录", en="campaign {value} is closed")
+    listed = (f"JOIN {q(household_t)} h ON h.household_no = s.household_no "
+              f"JOIN {list_t} ch ON ch.campaign_id = s.campaign_no AND ch.household_id = h.id")
+    _check(report, stage=stage, column=col("household_no"), value="s.household_no",
+           joins=f"LEFT JOIN {q(household_t)} h ON h.household_no = s.household_no",
+           where=f"s.ok AND NOT EXISTS (SELECT 1 FROM {list_t} ch WHERE ch.campaign_id = s.campaign_no "
+                 f"AND ch.household_id = h.id)", params=[],
+           zh="户编号 {value} 不在该排查活动的排查名单中", en="household {value} is not on the campaign's list")
+    if prefix is not None:
+        _check(report, stage=stage, column=col("household_no"), value="s.household_no", joins=listed,
+               where="s.ok AND ch.village_code NOT LIKE %s", params=[prefix + "%"],
+               zh="户编号 {value} 不在您的管辖范围内", en="household {value} is outside your jurisdiction")
+    _check(report, stage=stage, column=col("household_no"), value="s.household_no",
+           joins=f"{listed} JOIN {q(TownshipSignoff._meta.db_table)} so ON so.campaign_id = s.campaign_no "
+                 f"AND so.township_code = ch.township_code",
+           where="s.ok AND so.state IN (%s, %s)", params=[SignoffState.SUBMITTED.value, SignoffState.ACCEPTED.value],
+           zh="户编号 {value} 所在乡镇已确认上报，排查记录不能再修改；如需更正，请县级退回后再导入",
+           en="household {value}: its township has signed off; ask the county to return it first")
+    _check(report, stage=stage, column=col("result"), value="s.household_no",
+           joins=f"JOIN {q(household_t)} h ON h.household_no = s.household_no",
+           where=f"s.ok AND s.result = %s AND EXISTS (SELECT 1 FROM {q(Finding._meta.db_table)} f "
+                 f"WHERE f.household_id = h.id AND f.state = %s)",
+           params=[ScreeningResult.NO_PROBLEM.value, FindingState.CONFIRMED.value],
+           zh="户编号 {value} 有已核实属实的疑点，排查结果不能为“无问题”",
+           en="household {value} has a confirmed finding: the result cannot be 无问题 (no problem)")
+    _check(report, stage=stage, column=col("screened_on"), value="s.screened_on", joins="",
+           where="s.ok AND s.screened_on > %s", params=[timezone.localdate()],
+           zh="排查日期 {value} 晚于今天", en="screening date {value} is in the future")
+
+
+def validate(kind: Kind, source: Source, *, prefix: str | None, batch: bool = False, legacy: bool = False,
              on_progress: Callable[[int, float], None] | None = None) -> Staged:
     """Parse and stage the whole file and run every check; nothing outside the staging table is written."""
     report = Report()
@@ -449,10 +582,52 @@ def validate(kind: Kind, source: Source, *, prefix: str | None, batch: bool = Fa
         report.file_error("文件中没有数据行", "the file has no data rows")
         return Staged(kind, present, 0, 0, report, batch)
     _database_checks(kind, present, prefix, report, batch)
+    legacy_rows = _decision_checks(kind, present, report, legacy) if kind.key == "households" else 0
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {q(stage_name(kind))} WHERE NOT {q('ok')}")
         invalid = cursor.fetchone()[0]
-    return Staged(kind, present, counter.get("rows", 0), invalid, report, batch)
+    return Staged(kind, present, counter.get("rows", 0), invalid, report, batch, legacy, legacy_rows)
+
+
+def check_coverage(households: Staged, members: Staged | None) -> None:
+    """保障人数 and 单人保 of a households file against the members each household will have:
+    its registry members plus, in a batch, the members file staged alongside. Run once every
+    file of the upload is staged. 保障人数 is all members or 1; with 1 in a household of several
+    the 单人保 member is named; a named 单人保 member is one of the household's members."""
+    if "covered_persons" not in households.present and "single_coverage_id_number" not in households.present:
+        return
+    _, household_t, _ = _tables()
+    from cases.models import Member
+
+    member_t = Member._meta.db_table
+    people = f"SELECT h.household_no, m.id_number FROM {q(member_t)} m JOIN {q(household_t)} h ON h.id = m.household_id"
+    if members is not None:
+        people += f" UNION SELECT sm.household_no, sm.id_number FROM {q(stage_name(members.kind))} sm WHERE sm.ok"
+    stage, kind, report = stage_name(households.kind), households.kind, households.report
+    count = f"(SELECT COUNT(*) FROM ({people}) p WHERE p.household_no = s.household_no)"
+    single = "COALESCE(s.single_coverage_id_number, '') <> ''"
+    before = report.error_total
+    _check(report, stage=stage, column=kind.column("single_coverage_id_number"), value="s.single_coverage_id_number",
+           joins="", where=f"s.ok AND {single} AND NOT EXISTS (SELECT 1 FROM ({people}) p "
+                           "WHERE p.household_no = s.household_no AND p.id_number = s.single_coverage_id_number)",
+           params=[], zh="单人保对象 {value} 不是本户的家庭成员（请先导入或在成员文件中列出该成员）",
+           en="the single-coverage person {value} is not a member of this household")
+    if "covered_persons" in households.present:
+        _check(report, stage=stage, column=kind.column("covered_persons"), value="s.covered_persons",
+               joins="", where=f"s.ok AND s.covered_persons > 1 AND {single}", params=[],
+               zh="填写了单人保对象时保障人数应为 1", en="covered persons must be 1 when a single-coverage person is named")
+        _check(report, stage=stage, column=kind.column("covered_persons"), value="s.covered_persons",
+               joins="", where=f"s.ok AND s.covered_persons > 1 AND s.covered_persons <> {count}", params=[],
+               zh="保障人数 {value} 与本户成员数不符：应为全部成员数，或单人保填 1",
+               en="covered persons {value} is neither the number of members nor 1")
+        _check(report, stage=stage, column=kind.column("single_coverage_id_number"), value="s.covered_persons",
+               joins="", where=f"s.ok AND s.covered_persons = 1 AND NOT {single} AND {count} > 1", params=[],
+               zh="保障人数为 1（单人保）而本户有多名成员，请填写单人保对象身份证号",
+               en="covered persons is 1 in a household of several members: name the single-coverage person")
+    if report.error_total > before:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {q(stage)} WHERE NOT {q('ok')}")
+            households.rows_invalid = cursor.fetchone()[0]
 
 
 # --------------------------------------------------------------------------- registry write
@@ -465,6 +640,7 @@ class Target:
     conflict: list[str]
     params: list
     on_update: list[str] = field(default_factory=list)   # set from EXCLUDED only when a row is updated
+    versioned: bool = False  # an update counts as a write (dibao.concurrency): a page open meanwhile is stale
 
 
 _KEY_TO_COLUMN = {
@@ -473,8 +649,45 @@ _KEY_TO_COLUMN = {
 }
 
 
+def _screening_target(staged: Staged, now) -> Target:
+    """One record per list entry: a household on two annexes of the campaign gets the row on both."""
+    from campaigns.models import CampaignHousehold, ScreeningRecord
+
+    _, household_t, _ = _tables()
+    problem_types = "CAST(s.problem_types AS jsonb)" if connection.vendor == "postgresql" else "s.problem_types"
+    values = {"screened_on": "s.screened_on", "screeners": "s.screeners", "result": "s.result",
+              "problem_types": problem_types, "handling": "s.handling", "note": "s.note"}
+    select = ["ch.id AS campaign_household_id"] + [f"{expr} AS {q(key)}" for key, expr in values.items()]
+    select += ["%s AS recorded_by_id", "%s AS recorded_at"]
+    joins = (f"JOIN {q(household_t)} h ON h.household_no = s.household_no "
+             f"JOIN {q(CampaignHousehold._meta.db_table)} ch ON ch.campaign_id = s.campaign_no AND ch.household_id = h.id")
+    source = f"SELECT {', '.join(select)} FROM {q(stage_name(staged.kind))} s {joins} WHERE s.ok"
+    compare = [key for key in values if key in staged.present]
+    return Target(ScreeningRecord._meta.db_table, source, ["campaign_household_id", *values, "recorded_by_id",
+                                                           "recorded_at"],
+                  compare, ["campaign_household_id"], [staged.actor_id, now],
+                  on_update=["recorded_by_id", "recorded_at"], versioned=True)
+
+
+def _payments_target(staged: Staged, now) -> Target:
+    """The ledger adds rows by 交易流水号 and corrects them in place; each row is linked to its
+    household and region when the registry knows the 户编号, else both stay empty."""
+    from payments.models import Payment
+
+    _, household_t, _ = _tables()
+    own = ["txn_no", "pay_month", "household_no", "payee_name", "payee_id_number", "account_no", "amount",
+           "paid_on", "status"]
+    select = [f"s.{q(key)} AS {q(key)}" for key in own]
+    select += ["h.id AS household_id", "h.region_code AS region_code", "%s AS imported_at"]
+    source = (f"SELECT {', '.join(select)} FROM {q(stage_name(staged.kind))} s "
+              f"LEFT JOIN {q(household_t)} h ON h.household_no = s.household_no WHERE s.ok")
+    compare = [key for key in own if key != "txn_no"] + ["household_id", "region_code"]
+    return Target(Payment._meta.db_table, source, [*own, "household_id", "region_code", "imported_at"], compare,
+                  ["txn_no"], [now], on_update=["imported_at"])
+
+
 def _registry_target(staged: Staged) -> Target:
-    from cases.models import Household, Member, RelativeFiling, Staff
+    from cases.models import BenefitStandard, Household, Member, RelativeFiling, Staff
 
     kind = staged.kind
     _, household_t, staff_t = _tables()
@@ -482,9 +695,15 @@ def _registry_target(staged: Staged) -> Target:
     now = timezone.now()
     if connection.vendor == "sqlite":  # Django keeps naive UTC there
         now = timezone.make_naive(now, dt.timezone.utc)
+    if kind.key == "screenings":
+        return _screening_target(staged, now)
+    if kind.key == "payments":
+        return _payments_target(staged, now)
     select = []
     columns = []
     for col in kind.columns:
+        if not col.stored:
+            continue
         target_col = rename.get(col.key, col.key)
         columns.append(target_col)
         if target_col == "household_id":
@@ -494,7 +713,8 @@ def _registry_target(staged: Staged) -> Target:
         else:
             select.append(f"s.{q(col.key)} AS {q(target_col)}")
     key_cols = [rename.get(k, k) for k in kind.key_columns]
-    compare = [rename.get(k, k) for k in staged.present if rename.get(k, k) not in key_cols]
+    compare = [rename.get(k, k) for k in staged.present
+               if rename.get(k, k) not in key_cols and kind.column(k).stored]
     joins = ""
     params: list = []
     on_update: list[str] = []
@@ -505,12 +725,24 @@ def _registry_target(staged: Staged) -> Target:
         params = [now, now]
         on_update = ["updated_at"]
         extra = {"payment_stopped": "false"}
+        if staged.legacy_rows:
+            # a household keeps the mark once any of its decisive facts came from a legacy file
+            joins = f"LEFT JOIN {q(household_t)} h ON h.household_no = s.household_no"
+            sets = " OR ".join(_sets_decision(col) for col in _decisive_columns(kind, staged.present))
+            extra["legacy_migration"] = f"(COALESCE(h.legacy_migration, false) OR {sets})"
+            on_update.append("legacy_migration")
     elif kind.key == "members":
         model = Member
         joins = f"JOIN {_households(staged.batch)} h ON h.household_no = s.household_no"
         extra = {}
     elif kind.key == "staff":
         model = Staff
+        extra = {}
+    elif kind.key == "standards":
+        model = BenefitStandard
+        select += ["%s AS created_at", "%s AS created_by_id"]
+        columns += ["created_at", "created_by_id"]
+        params = [now, staged.actor_id]
         extra = {}
     else:
         model = RelativeFiling
@@ -524,7 +756,8 @@ def _registry_target(staged: Staged) -> Target:
         select.append(f"{expr} AS {q(name)}")
         columns.append(name)
     source = f"SELECT {', '.join(select)} FROM {q(stage_name(kind))} s {joins} WHERE s.ok"
-    return Target(model._meta.db_table, source, columns, compare, key_cols, params, on_update)
+    return Target(model._meta.db_table, source, columns, compare, key_cols, params, on_update,
+                  versioned=any(f.name == "version" for f in model._meta.concrete_fields))
 
 
 def _differs(left: str, right: str, columns: list[str]) -> str:
@@ -548,9 +781,11 @@ def count_changes(target: Target) -> tuple[int, int, int]:
 def upsert(target: Target) -> int:
     cols = ", ".join(q(c) for c in target.columns)
     conflict = ", ".join(q(c) for c in target.conflict)
-    sets = target.compare + target.on_update
+    sets = [f"{q(c)} = EXCLUDED.{q(c)}" for c in target.compare + target.on_update]
+    if target.versioned:
+        sets.append(f"{q('version')} = {q(target.table)}.{q('version')} + 1")
     if target.compare:
-        action = (f"DO UPDATE SET {', '.join(f'{q(c)} = EXCLUDED.{q(c)}' for c in sets)} "
+        action = (f"DO UPDATE SET {', '.join(sets)} "
                   f"WHERE {_differs(q(target.table), 'EXCLUDED', target.compare)}")
     else:
         action = "DO NOTHING"

@@ -26,6 +26,8 @@ _IMPORT_IDS = {
     "staff": ["id_number"], "relatives": ["staff", "relative_id_number"],
 }
 
+_UNSTORED = {"covered_persons": lambda resource, household: 1 if household.single_coverage_id_number else None}
+
 
 @lru_cache(maxsize=None)
 def resource_for(kind_key: str) -> type[resources.ModelResource]:
@@ -37,7 +39,12 @@ def resource_for(kind_key: str) -> type[resources.ModelResource]:
     attrs = {}
     names = []
     for col in kind.columns:
-        if col.key in relations:
+        if not col.stored:
+            # Not a field: exported as the import reads it back (保障人数: 1 for 单人保, else empty = all members).
+            attrs[col.key] = fields.Field(column_name=col.header, readonly=True)
+            attrs[f"dehydrate_{col.key}"] = _UNSTORED[col.key]
+            names.append(col.key)
+        elif col.key in relations:
             attribute, related, lookup = relations[col.key]
             widget = widgets.ForeignKeyWidget(apps.get_model(related), lookup)
             attrs[attribute] = fields.Field(attribute=attribute, column_name=col.header, widget=widget)

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Callable, BinaryIO
 
@@ -22,15 +21,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dibao.audit import audit_record
-from dibao.models import Role, User
+from dibao.dispatch import enqueue
+from dibao.jobs import Claim, job_claim, stale_running
+from dibao.downloads import stored_name
+from dibao.models import User
+from dibao.permissions import can, require
 from imports import pipeline
-from imports.kinds import REF_KINDS, REGISTRY_KINDS, all_kinds, get_kind
+from imports.kinds import PAYMENT_KINDS, REGISTRY_KINDS, SCREENING_KINDS, STANDARD_KINDS, all_kinds, get_kind
 from imports.models import ImportJob
 from imports.reader import FileError, open_source
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
-REGISTRY_IMPORTERS = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.ADMIN}
 
 Actor = User | str  # a user, or "system" for the command line without --as-user
 
@@ -43,13 +45,19 @@ def scope_prefix(actor: Actor) -> str | None:
     return actor.scope_prefix if _is_user(actor) else None
 
 
+def kind_action(kind: str) -> str:
+    """The permission an import of this kind needs: the registry, benefit standards, a campaign's screening records, or other departments' data."""
+    if kind in STANDARD_KINDS:
+        return "import.standards"
+    if kind in SCREENING_KINDS:
+        return "campaign.screen"
+    if kind in PAYMENT_KINDS:
+        return "payments.import"
+    return "import.registry" if kind in REGISTRY_KINDS else "import.reference"
+
+
 def allowed_kinds(actor: Actor) -> list[str]:
-    """Registry kinds for caseworkers, county reviewers and admins; cross-check data for admins only."""
-    if not _is_user(actor) or actor.role == Role.ADMIN:
-        return list(REGISTRY_KINDS + REF_KINDS)
-    if actor.role in REGISTRY_IMPORTERS:
-        return list(REGISTRY_KINDS)
-    return []
+    return [kind for kind in all_kinds() if can(actor, kind_action(kind))]
 
 
 def _require_kind(actor: Actor, kind: str) -> None:
@@ -81,12 +89,12 @@ def import_job_create(*, actor: Actor, kind: str, file_name: str, upload: Binary
                     region_code=(actor.region_id or "") if _is_user(actor) else "",
                     file_name=os.path.basename(file_name)[:255], dry_run=dry_run, batch=batch)
     if upload is not None:
-        relative = Path("imports") / timezone.localdate().strftime("%Y/%m") / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
+        relative = stored_name("imports", file_name)
         target = Path(settings.MEDIA_ROOT) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as out:
             shutil.copyfileobj(upload, out, 1 << 20)
-        job.file.name = str(relative)
+        job.file.name = relative
         stored = str(target)
     else:
         job.source_path = os.path.abspath(path)
@@ -118,18 +126,18 @@ def import_run(*, job_id: int, progress: Callable[[int, float], None] | None = N
     Validation is outside the write transaction so the progress the page polls is visible
     while it runs; the staging tables it fills are private to this connection.
     """
-    job = ImportJob.objects.get(pk=job_id)
-    if job.state != ImportJob.State.QUEUED or job.batch_id:
-        return job  # already run, or a batch member that runs with the batch's first file
+    job = _claim(job_id)
+    if job is None:
+        return ImportJob.objects.get(pk=job_id)
     jobs = [job, *job.batch_jobs.order_by("id")]
     actor = _actor_of(job)
-    for j in jobs:
-        _set(j, state=ImportJob.State.RUNNING, started_at=timezone.now(), progress=0, rows_read=0, report={},
-             outcome="")
     staged: dict[int, pipeline.Staged] = {}
     try:
         for j in jobs:
             staged[j.pk] = _validate(j, actor, batch=len(jobs) > 1, progress=progress)
+        if job.kind == "households" and staged[job.pk].rows_total:
+            members = next((staged[j.pk] for j in jobs[1:] if staged[j.pk].rows_total), None)
+            pipeline.check_coverage(staged[job.pk], members)
         if any(st.report.error_total for st in staged.values()):
             for j in reversed(jobs):  # the batch's first job finishes last: its page stops polling then
                 _finish_invalid(j, actor, staged[j.pk], batch_failed=True)
@@ -146,12 +154,70 @@ def import_run(*, job_id: int, progress: Callable[[int, float], None] | None = N
             pipeline.drop_stage(get_kind(j.kind))
 
 
+def _claim(job_id: int) -> ImportJob | None:
+    """Mark a job (and the files of its batch) running for this worker. None when there is nothing
+    to run: finished, a batch member (it runs with the batch's first file), or running in a live
+    worker (its rows locked by the write, or its heartbeat fresh). A job still "running" with an old
+    heartbeat is a redelivery after its worker died: the import is all or nothing, so it wrote
+    nothing and runs again, until TASK_MAX_ATTEMPTS runs; then it fails with a message."""
+    reset = {"progress": 0, "rows_read": 0, "report": {}, "outcome": ""}
+    with transaction.atomic():
+        claim, job = job_claim(ImportJob.objects.filter(batch__isnull=True), job_id, **reset)
+        if claim == Claim.SKIP:
+            return None
+        members = list(job.batch_jobs.select_for_update().order_by("id"))
+        if claim == Claim.EXHAUSTED:
+            _fail_interrupted([job, *members])
+            return None
+        for j in members:
+            _set(j, state=ImportJob.State.RUNNING, started_at=job.started_at, heartbeat_at=job.heartbeat_at,
+                 attempts=job.attempts, **reset)
+    return job
+
+
+def _fail_interrupted(jobs: list[ImportJob]) -> None:
+    head = jobs[0]
+    outcome = _("导入中断：处理进程在运行中异常退出，已自动重试，共运行 %(n)d 次仍未完成，未导入任何数据。"
+                "请重新上传该文件；如再次失败，请联系系统管理员检查服务器内存和日志。") % {"n": head.attempts}
+    for j in reversed(jobs):  # the batch's first job finishes last: its page stops polling then
+        _set(j, state=ImportJob.State.FAILED, finished_at=timezone.now(), outcome=outcome)
+    audit_record(actor=SYSTEM, action="import.recover", object_type="import_job", object_id=head.pk,
+                 region_code=head.region_code, note=outcome)
+
+
+@transaction.atomic
+def import_jobs_recover() -> dict[str, int]:
+    """The watchdog (beat, every 5 minutes): a job "running" with an old heartbeat and no open
+    transaction on its row lost its worker. It goes back to the queue, or, having used up its
+    attempts, fails with the message its page shows. Marked queued, the next pass leaves it be."""
+    from imports.tasks import run_import_job
+
+    requeued = failed = 0
+    stale = stale_running(ImportJob.objects.filter(batch__isnull=True))
+    for job in stale:
+        jobs = [job, *job.batch_jobs.select_for_update().order_by("id")]
+        if job.attempts >= settings.TASK_MAX_ATTEMPTS:
+            _fail_interrupted(jobs)
+            failed += 1
+            continue
+        outcome = _("处理进程中断（心跳停止），已自动重新排队（已运行 %(n)d 次）") % {"n": job.attempts}
+        for j in jobs:
+            _set(j, state=ImportJob.State.QUEUED, outcome=outcome)
+        audit_record(actor=SYSTEM, action="import.recover", object_type="import_job", object_id=job.pk,
+                     region_code=job.region_code, note=outcome)
+        transaction.on_commit(lambda pk=job.pk: run_import_job.delay(pk))
+        requeued += 1
+    return {"requeued": requeued, "failed": failed}
+
+
 def _validate(job: ImportJob, actor: Actor, *, batch: bool, progress) -> pipeline.Staged:
     _require_kind(actor, job.kind)
     kind = get_kind(job.kind)
 
     def tick(rows: int, fraction: float) -> None:
-        _set(job, rows_read=rows, progress=min(int(fraction * 100), 99))
+        _set(job, rows_read=rows, progress=min(int(fraction * 100), 99), heartbeat_at=timezone.now())
+        if job.batch_id:  # the watchdog reads the beat of the batch's first job
+            ImportJob.objects.filter(pk=job.batch_id).update(heartbeat_at=job.heartbeat_at)
         if progress:
             progress(rows, fraction)
 
@@ -161,7 +227,10 @@ def _validate(job: ImportJob, actor: Actor, *, batch: bool, progress) -> pipelin
         report = pipeline.Report()
         report.file_error(exc.zh, exc.en)
         return pipeline.Staged(kind, [], 0, 0, report, batch)
-    return pipeline.validate(kind, source, prefix=scope_prefix(actor), batch=batch, on_progress=tick)
+    staged = pipeline.validate(kind, source, prefix=scope_prefix(actor), batch=batch, on_progress=tick,
+                               legacy=can(actor, "import.legacy_migration"))
+    staged.actor_id = actor.pk if _is_user(actor) else None
+    return staged
 
 
 def _counts_text(job: ImportJob) -> str:
@@ -196,9 +265,13 @@ def _count(staged: pipeline.Staged) -> tuple[int, int, int, int]:
     if kind.registry:
         target = pipeline._registry_target(staged)
         return (*pipeline.count_changes(target), 0)
+    current = _current_ref(kind)
+    return pipeline.count_ref_changes(kind, current.pk if current else None)
+
+
+def _current_ref(kind):
     from audits.models import RefVersion
-    current = RefVersion.objects.filter(kind=kind.key, is_current=True).values_list("id", flat=True).first()
-    return pipeline.count_ref_changes(kind, current)
+    return RefVersion.objects.filter(kind=kind.key, is_current=True).only("pk", "version_no", "row_count").first()
 
 
 def _audit_after(job: ImportJob) -> dict:
@@ -210,6 +283,8 @@ def _audit_after(job: ImportJob) -> dict:
 @transaction.atomic
 def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.Staged]) -> None:
     """Count and (unless a dry run) write every file of the batch, in order, one audit record each."""
+    # Locked until commit: the watchdog passes over a job whose write is under way.
+    list(ImportJob.objects.select_for_update().filter(pk__in=[j.pk for j in jobs]))
     for job in jobs:
         st = staged[job.pk]
         kind = st.kind
@@ -218,18 +293,36 @@ def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.St
                       rows_unchanged=unchanged, report=st.report.as_json(), progress=100)
         if removed:
             fields["report"]["removed"] = removed
+        if not kind.registry and (current := _current_ref(kind)) is not None:
+            # A cross-check set replaces the current version whole: the page shows both sizes and asks.
+            fields["report"]["replaces"] = {"version_no": current.version_no, "rows": current.row_count}
         if job.dry_run:
             _set(job, state=ImportJob.State.CHECKED, finished_at=timezone.now(), **fields)
             _set(job, outcome=_("预检通过，尚未导入。") + _counts_text(job))
             continue
         if kind.registry:
             pipeline.upsert(pipeline._registry_target(st))
+            if kind.key == "households":
+                _record_imported_amounts(kind)
         else:
             fields["ref_version_id"] = _new_ref_version(job, actor, kind, st.rows_total).pk
         _set(job, state=ImportJob.State.DONE, finished_at=timezone.now(), **fields)
         _set(job, outcome=_("导入完成。") + _counts_text(job))
+        after, note = _audit_after(job), job.file_name
+        if st.legacy_rows:
+            after["legacy_migration"] = st.legacy_rows
+            note = _("历史数据迁移：%(n)d 户的审批结果来自本文件（%(file)s）") % {"n": st.legacy_rows, "file": job.file_name}
         audit_record(actor=actor, action=f"import.{job.kind}", object_type="import_job", object_id=job.pk,
-                     region_code=job.region_code, after=_audit_after(job), note=job.file_name)
+                     region_code=job.region_code, after=after, note=note)
+
+
+def _record_imported_amounts(kind) -> None:
+    from cases.benefits import record_imported_amounts
+
+    with connection.cursor() as cursor:
+        record_imported_amounts(cursor, households_where=f"h.household_no IN (SELECT s.household_no FROM "
+                                f"{pipeline.q(pipeline.stage_name(kind))} s WHERE s.ok)", params=[],
+                                now=timezone.now())
 
 
 def _new_ref_version(job: ImportJob, actor: Actor, kind, rows: int):
@@ -261,10 +354,12 @@ def import_confirm(*, actor: User, job: ImportJob) -> ImportJob:
         if j.state != ImportJob.State.CHECKED or not j.dry_run:
             raise ValidationError(_("只有预检通过的文件可以确认导入"))
         _require_kind(actor, j.kind)
+        require(actor, kind_action(j.kind), region_code=j.region_code)
         if j.sha256 != _sha256(job_path(j)):
             raise ValidationError(_("文件在预检后被改动，请重新上传"))
     for j in jobs:
-        _set(j, dry_run=False, state=ImportJob.State.QUEUED, progress=0, rows_read=0, finished_at=None)
+        _set(j, dry_run=False, state=ImportJob.State.QUEUED, progress=0, rows_read=0, finished_at=None, attempts=0,
+             heartbeat_at=None)
     return job
 
 
@@ -272,7 +367,7 @@ def queue(job: ImportJob) -> None:
     """Run the job in a worker once the transaction that created it commits."""
     from imports.tasks import run_import_job
 
-    transaction.on_commit(lambda: run_import_job.delay(job.pk))
+    enqueue(run_import_job, job.pk)
 
 
 @transaction.atomic
@@ -281,8 +376,9 @@ def registry_export(*, actor: User, kind: str) -> bytes:
     from cases.models import Household, Member, RelativeFiling, Staff
     from imports.exports import export_rows, export_workbook
 
-    if kind not in REGISTRY_KINDS or kind not in allowed_kinds(actor):
-        raise PermissionDenied(_("您的角色不能导出该数据"))
+    if kind not in REGISTRY_KINDS:
+        raise ValidationError(_("未知的数据类型：%(k)s") % {"k": kind})
+    require(actor, "export.registry")
     queryset = {
         "households": Household.objects.order_by("household_no"),
         "members": Member.objects.order_by("household__household_no", "id"),

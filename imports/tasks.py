@@ -20,3 +20,9 @@ def run_import_job(job_id: int) -> str:
         log.exception("import job %s failed", job_id)
         return "failed"
     return job.state
+
+
+@shared_task
+def recover_stale_imports() -> dict:
+    """The watchdog, every 5 minutes (django-celery-beat): jobs whose worker died."""
+    return services.import_jobs_recover()

@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dibao.downloads import fetch_for_download, file_download
 from dibao.pagination import paginate
+from dibao.permissions import permission_required
 from dibao.scoping import get_scoped_or_404
 from imports import selectors, services
 from imports.exports import template_workbook
@@ -60,21 +62,28 @@ def index(request):
     return render(request, "imports/index.html", context)
 
 
-@login_required
+@permission_required("import.view")
 def job_detail(request, pk: int):
-    _kinds_or_403(request.user)
     job = get_scoped_or_404(ImportJob, request.user, pk=pk)
     return render(request, "imports/job.html", {"job": job, "batch_jobs": job.batch_jobs.order_by("id")})
 
 
-@login_required
+@permission_required("import.view")
 def job_status(request, pk: int):
     """The fragment htmx polls while the job runs; it stops polling once the job is finished."""
     job = get_scoped_or_404(ImportJob, request.user, pk=pk)
     return render(request, "imports/_job_status.html", {"job": job})
 
 
-@login_required
+@permission_required("import.view")
+def job_file(request, pk: int):
+    """The file as it was uploaded (a command-line import read a file in place: nothing to serve)."""
+    job = fetch_for_download(ImportJob, request.user, action="import.view", pk=pk)
+    return file_download(actor=request.user, file=job.file, name=job.file_name, object_type="import_job",
+                         object_id=job.pk, region_code=job.region_code)
+
+
+@permission_required("import.view")
 @require_POST
 def job_confirm(request, pk: int):
     job = get_scoped_or_404(ImportJob, request.user, pk=pk)
@@ -96,7 +105,7 @@ def template_download(request, kind: str):
     return _xlsx(template_workbook(kind), f"{kind}_template.xlsx")
 
 
-@login_required
+@permission_required("export.registry")
 def export_download(request, kind: str):
     if kind not in REGISTRY_KINDS:
         raise Http404

@@ -1,7 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-from reports.api import RollupRowViewSet
+from reports.api import ExportJobViewSet, RollupRowViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("rollups", RollupRowViewSet, basename="rollup")
+router.register("export-jobs", ExportJobViewSet, basename="export-job")
 urlpatterns = router.urls

@@ -6,7 +6,6 @@ server-side cursor in chunks and written row by row, so memory stays flat.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import os
@@ -17,23 +16,28 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits.catalogue import rule_name
+from campaigns.selectors import screening_form_cells
 from cases.models import Household, Member, Status
+from dibao.jobs import Claim, job_claim
+from dibao.downloads import stored_name
 from dibao.idnumber import mask_id
 from dibao.models import Region
+from dibao.spreadsheets import Column, CsvWriter, Workbook
 from reports import metrics, sources
 from reports.models import LEVEL_LABELS, LEVEL_LENGTHS, METRICS, METRIC_KEYS, MONEY_METRICS, ExportJob, RollupRow
 from reports.rollup import add_into, locate
-from reports.xlsx import Column, FormWorkbook
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (rows written, rows expected)
 CHUNK = 2000
+CENT = Decimal("0.01")
 
 
 def unit_name(region: Region) -> str:
@@ -56,21 +60,21 @@ def rollup_totals(rows: Iterable[RollupRow]) -> dict:
 
 def write_rollup_csv(rows: list[RollupRow], target) -> None:
     """The machine form (cli.md): UTF-8, English keys, one record per region."""
-    writer = csv.writer(target, lineterminator="\n")
+    writer = CsvWriter(target, lineterminator="\n")
     writer.writerow(["region_code", "region_name", "level", *METRIC_KEYS])
     for row in rows:
-        values = [f"{getattr(row, k):.2f}" if k in MONEY_METRICS else getattr(row, k) for k in METRIC_KEYS]
+        values = [Decimal(getattr(row, k)).quantize(CENT) if k in MONEY_METRICS else getattr(row, k) for k in METRIC_KEYS]
         writer.writerow([row.region_code, row.region_name, row.level, *values])
 
 
 def write_rollup_xlsx(rows: list[RollupRow], target, *, month: dt.date, level: str, unit: str,
                       filled_on: dt.date) -> None:
-    book = FormWorkbook(target)
+    book = Workbook(target)
     columns = [Column(_("区划代码"), "id", 12), Column(_("区划名称"), "text", 16)]
     columns += [Column(str(label), "money" if key in MONEY_METRICS else "int") for key, label in METRICS]
     title = _("%(unit)s农村低保月度汇总表（%(y)d年%(m)d月，按%(level)s）") % {
         "unit": unit, "y": month.year, "m": month.month, "level": LEVEL_LABELS[level]}
-    sheet = book.sheet(_("月度汇总"), title=title, unit=unit, filled_on=filled_on, columns=columns)
+    sheet = book.form_sheet(_("月度汇总"), title=title, unit=unit, filled_on=filled_on, columns=columns)
     for row in rows:
         sheet.row([row.region_code, row.region_name, *[getattr(row, k) for k in METRIC_KEYS]])
     totals = rollup_totals(rows)
@@ -79,8 +83,8 @@ def write_rollup_xlsx(rows: list[RollupRow], target, *, month: dt.date, level: s
     # The detailed sheet: new findings by rule (reports.md, findings_raised).
     rules = sorted({rule for row in rows for rule in (row.findings_by_rule or {})})
     columns = [Column(_("区划代码"), "id", 12), Column(_("区划名称"), "text", 16)]
-    columns += [Column(sources.rule_label(rule), "int") for rule in rules] + [Column(_("新增疑点合计"), "int")]
-    detail = book.sheet(_("新增疑点分规则"), title=_("%(unit)s新增疑点分规则统计（%(y)d年%(m)d月）") % {
+    columns += [Column(rule_name(rule), "int") for rule in rules] + [Column(_("新增疑点合计"), "int")]
+    detail = book.form_sheet(_("新增疑点分规则"), title=_("%(unit)s新增疑点分规则统计（%(y)d年%(m)d月）") % {
         "unit": unit, "y": month.year, "m": month.month}, unit=unit, filled_on=filled_on, columns=columns)
     by_rule_total: dict = defaultdict(int)
     for row in rows:
@@ -164,14 +168,14 @@ def _no_jit():
 def _write_screening(*, region, start, end, target, full_ids, filled_on, progress) -> int:
     querysets = screening_querysets(region.code, start, end)
     expected = sum(qs.count() for qs in querysets.values()) if progress else 0
-    book = FormWorkbook(target)
+    book = Workbook(target)
     written = 0
     unit = unit_name(region)
     township_level = len(region.code) >= 9
     persons = Member.objects.filter(household=OuterRef("pk")).order_by().values("household").annotate(
         n=Count("id")).values("n")
     for annex, sheet_name, suffix in ANNEXES:
-        sheet = book.sheet(sheet_name, title=f"{region.name}农村低保排查情况统计表{suffix}", unit=unit,
+        sheet = book.form_sheet(sheet_name, title=f"{region.name}农村低保排查情况统计表{suffix}", unit=unit,
                            filled_on=filled_on or timezone.localdate(), columns=_screening_columns(annex))
         rows = (querysets[annex].order_by("region_id", "household_no")
                 .annotate(persons=Coalesce(Subquery(persons), 0), village=F("region__name"))
@@ -182,13 +186,13 @@ def _write_screening(*, region, start, end, target, full_ids, filled_on, progres
         n = persons_total = problems = 0
         amount_total = Decimal("0")
         for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
-            findings = sources.findings_for_households([r["id"] for r in chunk])
+            results = screening_form_cells([r["id"] for r in chunk], annex=annex, start=start, end=end)
             for r in chunk:
                 n += 1
                 village = r["village"]
                 if not township_level and len(r["region_id"]) > 9:
                     village = township_names.get(r["region_id"][:9], "") + village
-                rules, handling = findings.get(r["id"], ([], ""))
+                result, problem_types, handling = results[r["id"]]
                 middle = {
                     "active": [r["monthly_amount"]],
                     "exited": [r["exited_on"], r["exit_reason"]],
@@ -196,10 +200,10 @@ def _write_screening(*, region, start, end, target, full_ids, filled_on, progres
                 }[annex]
                 id_number = r["head_id_number"] if full_ids else mask_id(r["head_id_number"])
                 sheet.row([n, village, r["household_no"], r["head_name"], id_number, r["persons"], *middle,
-                           _("存在问题") if rules else _("无问题"), "、".join(rules), handling])
+                           result, problem_types, handling])
                 persons_total += r["persons"]
                 amount_total += r["monthly_amount"] or 0
-                problems += bool(rules)
+                problems += bool(problem_types)
             written += len(chunk)
             if progress:
                 progress(written, expected)
@@ -272,8 +276,8 @@ def write_bulletin(*, region: Region, start: dt.date, end: dt.date, target, fill
                Column(_("已排查乡镇数"), "int"), Column(_("完成比例（%）"), "text"), Column(_("近亲属备案人数"), "int"),
                Column(_("不符合条件未退出户数"), "int"), Column(_("问题线索（条）"), "int"),
                Column(_("移交纪检监察（条）"), "int"), Column(_("处理处分人数"), "int")]
-    book = FormWorkbook(target)
-    sheet = book.sheet(_("进度通报"), title=_("%(unit)s农村低保专项治理进度通报（%(start)s至%(end)s）") % {
+    book = Workbook(target)
+    sheet = book.form_sheet(_("进度通报"), title=_("%(unit)s农村低保专项治理进度通报（%(start)s至%(end)s）") % {
         "unit": region.name, "start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"},
         unit=unit_name(region), filled_on=filled_on or timezone.localdate(), columns=columns)
     totals: dict = defaultdict(int)
@@ -292,24 +296,20 @@ def write_bulletin(*, region: Region, start: dt.date, end: dt.date, target, fill
 
 # --- the worker ----------------------------------------------------------------------------
 
-def export_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def build_job(job_id: int) -> None:
     """Build one ExportJob's workbook under MEDIA_ROOT/exports/, recording progress and outcome."""
     from reports import services
 
-    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
-    if job.is_finished:
-        return  # a redelivered message: the file is already there
-    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, progress=0)
-    stamp = timezone.localtime().strftime("%Y%m%d%H%M%S")
-    relative = f"exports/{job.kind}_{job.region_code}_{job.pk}_{stamp}.xlsx"
+    with transaction.atomic():
+        claim, job = job_claim(ExportJob.objects, job_id, progress=0)
+    if claim == Claim.EXHAUSTED:
+        services.export_job_finish(job=job, file_name=None,
+                                   error=_("生成报表的处理进程多次中断，已停止重试，请重新申请导出"))
+    if claim != Claim.RUN:
+        return  # finished already (a redelivered message), or a live worker is writing it
+    relative = stored_name("exports", "export.xlsx")
     path = Path(settings.MEDIA_ROOT) / relative
-    export_dir()
+    path.parent.mkdir(parents=True, exist_ok=True)
     region = Region.objects.get(code=job.region_code)
     params = job.params
 

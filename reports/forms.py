@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reports import metrics
 from reports.models import LEVEL_LABELS, ExportJob
+from dibao.forms import TextInputMixin
 
 
 class MonthField(forms.CharField):
@@ -25,12 +26,12 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date", "class": "form-control"})
 
 
-class ComputeForm(forms.Form):
+class ComputeForm(TextInputMixin, forms.Form):
     month = MonthField(label=_("月份"))
     region = forms.CharField(label=_("区划代码"), max_length=12, required=False, widget=forms.HiddenInput)
 
 
-class ExportForm(forms.Form):
+class ExportForm(TextInputMixin, forms.Form):
     kind = forms.ChoiceField(label=_("报表"), choices=ExportJob.Kind.choices,
                              widget=forms.Select(attrs={"class": "form-select"}))
     region = forms.CharField(label=_("区划"), max_length=12,

@@ -24,6 +24,8 @@ from reports.models import METRIC_KEYS, MONEY_METRICS
 Figures = dict[str, dict[str, int | Decimal]]
 
 AUDITS_KEYS = ("findings_raised", "findings_confirmed", "findings_dismissed", "screening_tasks_done", "funds_recovered")
+APPLICATIONS_KEYS = ("applications_overdue",)
+PAYMENTS_KEYS = ("amount_paid", "payment_anomalies")
 COMPLAINTS_KEYS = ("complaints_received", "complaints_closed", "complaints_overdue", "clues_received",
                    "clues_transferred", "clues_concluded", "persons_disciplined", "funds_recovered")
 
@@ -100,15 +102,45 @@ def filing_figures(*, start: dt.date, end: dt.date) -> Figures:
 
 
 def external_figures(*, start: dt.date, end: dt.date) -> tuple[list[Figures], dict[str, dict]]:
-    """The audits and complaints figures (their contract) and the new findings by rule."""
+    """The audits, complaints and applications figures (their contract) and the new findings by rule."""
     from audits import selectors as audits_selectors
+    from cases import application_selectors
     from complaints import selectors as complaints_selectors
+
+    from payments import selectors as payments_selectors
 
     audits = audits_selectors.rollup_metrics(start=start, end=end)
     complaints = complaints_selectors.rollup_metrics(start=start, end=end)
+    applications = application_selectors.rollup_metrics(start=start, end=end)
+    payments = payments_selectors.rollup_metrics(start=start, end=end)
     sources = [{code: {k: v for k, v in values.items() if k in keys} for code, values in figures.items()}
-               for figures, keys in ((audits, AUDITS_KEYS), (complaints, COMPLAINTS_KEYS))]
-    return sources, audits_selectors.findings_raised_by_rule(start=start, end=end)
+               for figures, keys in ((audits, AUDITS_KEYS), (complaints, COMPLAINTS_KEYS),
+                                     (applications, APPLICATIONS_KEYS), (payments, PAYMENTS_KEYS))]
+    return [*sources, recovered_twice(start=start, end=end)], audits_selectors.findings_raised_by_rule(
+        start=start, end=end)
+
+
+def recovered_twice(*, start: dt.date, end: dt.date) -> Figures:
+    """The money counted twice, as a negative funds_recovered: a sum recorded on a confirmed finding
+    (counted in the month of the decision) and again on the outcome of the clue made from it (in
+    the month the referral concluded). The referral then adds only what exceeds the finding's sum."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Least
+
+    from audits.models import Finding, FindingState
+    from complaints.models import Referral
+
+    on_finding = Finding.objects.filter(pk=OuterRef("clue__finding_id"), state=FindingState.CONFIRMED) \
+        .values("funds_recovered")[:1]
+    money = DecimalField(max_digits=18, decimal_places=2)
+    rows = (Referral.objects.filter(concluded_on__gte=start, concluded_on__lte=end, clue__finding_id__isnull=False)
+            .annotate(on_finding=Coalesce(Subquery(on_finding, output_field=money), Value(Decimal("0")),
+                                          output_field=money))
+            .annotate(twice=Least("funds_recovered", "on_finding", output_field=money))
+            .annotate(t=_township("clue__region_id")).values("t").order_by("t")
+            .annotate(total=Sum("twice", output_field=money)))
+    return {row["t"]: {"funds_recovered": -Decimal(row["total"]).quantize(Decimal("0.01"))}
+            for row in rows if row["total"]}
 
 
 def merge(sources: list[Figures]) -> dict[str, dict]:

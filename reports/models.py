@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dibao.jobs import Job, JobState
+from dibao.downloads import RandomName
 from dibao.scoping import ScopedQuerySet
 
 # Column key -> Chinese header, in the order of reports.md. `MONEY_METRICS` are Decimal.
@@ -20,6 +22,7 @@ METRICS: list[tuple[str, str]] = [
     ("households_exited", _("退出户数")),
     ("applications", _("申请户数")),
     ("applications_rejected", _("未通过户数")),
+    ("applications_overdue", _("审核确认超期")),
     ("findings_raised", _("新增疑点")),
     ("findings_confirmed", _("核实属实")),
     ("findings_dismissed", _("核实排除")),
@@ -34,13 +37,15 @@ METRICS: list[tuple[str, str]] = [
     ("funds_recovered", _("追回资金（元）")),
     ("relatives_filed", _("近亲属备案人数（本月）")),
     ("relatives_filed_total", _("近亲属备案人数（累计）")),
+    ("amount_paid", _("实际发放金额（元）")),
+    ("payment_anomalies", _("资金疑点")),
 ]
 METRIC_KEYS = [key for key, _label in METRICS]
-MONEY_METRICS = {"amount_total", "funds_recovered"}
+MONEY_METRICS = {"amount_total", "funds_recovered", "amount_paid"}
 # Columns that come from the household registry only: households always sit at a township
 # or village, so for these a parent's figure is exactly the sum of its children.
 REGISTRY_METRICS = ["households_active", "persons_active", "amount_total", "households_new",
-                    "households_exited", "applications", "applications_rejected"]
+                    "households_exited", "applications", "applications_rejected", "applications_overdue"]
 
 LEVEL_KEYS = {9: "township", 6: "county", 4: "city", 2: "province"}
 LEVEL_LENGTHS = {v: k for k, v in LEVEL_KEYS.items()}
@@ -96,6 +101,7 @@ class RollupRow(models.Model):
     households_exited = _count()
     applications = _count()
     applications_rejected = _count()
+    applications_overdue = _count()
     findings_raised = _count()
     findings_confirmed = _count()
     findings_dismissed = _count()
@@ -110,6 +116,8 @@ class RollupRow(models.Model):
     funds_recovered = _money()
     relatives_filed = _count()
     relatives_filed_total = _count()
+    amount_paid = _money()
+    payment_anomalies = _count()
 
     findings_by_rule = models.JSONField(_("新增疑点（分规则）"), default=dict, blank=True)
     # Items attached to this region itself rather than to a township below it (a clue
@@ -134,7 +142,7 @@ class RollupRow(models.Model):
         return {key: getattr(self, key) for key in METRIC_KEYS}
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """A workbook built by a worker; the file is kept under MEDIA_ROOT/exports/ for download."""
 
     class Kind(models.TextChoices):
@@ -142,25 +150,17 @@ class ExportJob(models.Model):
         SCREENING = "screening", _("农村低保排查情况统计表")
         BULLETIN = "bulletin", _("专项治理进度通报")
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("生成中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
-
     kind = models.CharField(_("报表"), max_length=16, choices=Kind.choices)
     params = models.JSONField(_("参数"), default=dict)
     region_code = models.CharField(_("区划代码"), max_length=12)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("申请人"))
     full_ids = models.BooleanField(_("完整身份证号"), default=False)
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     rows_written = models.PositiveIntegerField(_("已写行数"), default=0)
-    file = models.FileField(_("文件"), upload_to="exports/", blank=True)
+    file = models.FileField(_("文件"), upload_to=RandomName("exports"), blank=True)
     error = models.TextField(_("错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     region_field = "region_code"
@@ -175,4 +175,39 @@ class ExportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)
+        return self.state in (JobState.DONE, JobState.FAILED)
+
+    @property
+    def params_display(self) -> str:
+        """What the job was asked for, in words (月份 2026-11，汇总到乡镇), not the stored keys."""
+        p = self.params
+        if "month" in p:
+            return _("%(month)s，汇总到%(level)s") % {"month": p["month"],
+                                                   "level": LEVEL_LABELS.get(p.get("level"), p.get("level", ""))}
+        return _("%(start)s 至 %(end)s") % {"start": p.get("from", ""), "end": p.get("to", "")}
+
+
+class NoticeRelease(models.Model):
+    """One dated edition of the long-term public notice (长期公示) of a village (monthly) or a
+    township (quarterly), seed 004: the rows as released, kept as they were, so the public
+    reads what was published that day and the earlier editions stay reachable."""
+
+    region_code = models.CharField(_("区划代码"), max_length=12)
+    period = models.CharField(_("公示期次"), max_length=7, help_text=_("村（居）按月 YYYY-MM，乡镇按季度 YYYY-Qn"))
+    released_on = models.DateField(_("发布日期"))
+    rows = models.JSONField(_("公示内容"))
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("发布人"), help_text=_("空：到期自动发布"))
+    released_at = models.DateTimeField(_("发布时间"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("长期公示（期次）")
+        verbose_name_plural = _("长期公示（期次）")
+        ordering = ["region_code", "-period"]
+        constraints = [models.UniqueConstraint(fields=["region_code", "period"], name="notice_release_unique_period")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.period}"

@@ -109,6 +109,10 @@ def export_job(user: User, pk: int) -> ExportJob:
 NOTICE_LEVELS = (Region.Level.TOWNSHIP, Region.Level.VILLAGE)
 
 
+def notice_county(code: str) -> Region | None:
+    return Region.objects.filter(code=code, level=Region.Level.COUNTY).first()
+
+
 def notice_region(code: str) -> Region:
     try:
         region = Region.objects.get(code=code)

@@ -4,20 +4,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dibao.jobs import JobState
 from dibao.audit import audit_record
-from dibao.models import Region, Role, User
-from dibao.scoping import in_scope
+from dibao.dispatch import enqueue
+from dibao.downloads import file_download
+from dibao.models import Region, User
+from dibao.permissions import require
+from dibao.spreadsheets import XLSX_CONTENT_TYPE
 from reports import metrics
 from reports.models import ExportJob, RollupRow, RollupRun
 from reports.rollup import add_into, level_of, locate, normalise, roll_up, to_json, from_json
 
-ROLLUP_ROLES = {Role.SUPERVISOR, Role.COUNTY_REVIEWER, Role.ADMIN}
-EXPORT_ROLES = {Role.CASEWORKER, Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
 ROLLUP_LENGTHS = (2, 4, 6, 9)
 _ROLLUP_LOCK = 0x52505430  # "RPT0"
 
@@ -30,16 +33,6 @@ def _actor_name(actor) -> str:
     return actor.get_username() if isinstance(actor, User) else str(actor or "system")
 
 
-def _check_scope(actor, scope: str) -> None:
-    user = _actor_user(actor)
-    if user is None:
-        return  # the system account (scheduled task, command line)
-    if user.role not in ROLLUP_ROLES:
-        raise PermissionDenied(_("您的角色不能计算月度汇总"))
-    if not in_scope(user, scope):
-        raise PermissionDenied(_("区划 %(code)s 不在您的管辖范围内") % {"code": scope or _("全部")})
-
-
 @transaction.atomic
 def rollup_compute(*, actor, month: dt.date, scope: str = "") -> RollupRun:
     """Compute (or recompute) the snapshot of `month` for the subtree `scope` ('' = all).
@@ -50,7 +43,7 @@ def rollup_compute(*, actor, month: dt.date, scope: str = "") -> RollupRun:
     scope = (scope or "").strip()
     if scope and (len(scope) not in ROLLUP_LENGTHS or not Region.objects.filter(code=scope).exists()):
         raise ValidationError(_("汇总范围 %(code)s 不是已有的省、市、县或乡镇区划代码") % {"code": scope})
-    _check_scope(actor, scope)
+    require(actor, "rollup.compute", region_code=scope)
     started = time.monotonic()
     month, end = metrics.month_bounds(month)
     if connection.vendor == "postgresql":
@@ -134,13 +127,6 @@ def _rederive_ancestors(run, month, scope, ancestors: dict[str, RollupRow], own,
 
 # --- export jobs -----------------------------------------------------------------------
 
-def _require_export_scope(user: User, region_code: str) -> None:
-    if user.role not in EXPORT_ROLES:
-        raise PermissionDenied(_("您的角色不能导出统计报表"))
-    if not in_scope(user, region_code):
-        raise PermissionDenied(_("区划 %(code)s 不在您的管辖范围内") % {"code": region_code})
-
-
 @transaction.atomic
 def export_job_create(*, actor: User, kind: str, region_code: str, params: dict) -> ExportJob:
     """Queue a workbook; the worker starts once this transaction commits."""
@@ -150,7 +136,7 @@ def export_job_create(*, actor: User, kind: str, region_code: str, params: dict)
         raise ValidationError(_("未知的报表类型：%(kind)s") % {"kind": kind})
     if not Region.objects.filter(code=region_code).exists():
         raise ValidationError({"region": _("区划 %(code)s 不存在") % {"code": region_code}})
-    _require_export_scope(actor, region_code)
+    require(actor, "export.forms", region_code=region_code)
     if kind == ExportJob.Kind.ROLLUP and not RollupRow.objects.filter(
             month=metrics.parse_month(params["month"]), region_code=region_code).exists():
         raise ValidationError(_("%(month)s 尚未计算月度汇总，请先在统计报表页面计算后再导出") % {"month": params["month"]})
@@ -158,7 +144,7 @@ def export_job_create(*, actor: User, kind: str, region_code: str, params: dict)
                                    full_ids=actor.can_export_full_id)
     audit_record(actor=actor, action="export.request", object_type="export_job", object_id=job.pk,
                  region_code=region_code, after={"kind": kind, "params": params, "full_ids": job.full_ids})
-    transaction.on_commit(lambda: tasks.run_export.delay(job.pk))
+    enqueue(tasks.run_export, job.pk)
     return job
 
 
@@ -167,7 +153,7 @@ def export_job_progress(*, job_id: int, progress: int, rows: int) -> None:
 
 
 def export_job_finish(*, job: ExportJob, file_name: str | None, error: str = "") -> None:
-    job.state = ExportJob.State.FAILED if error else ExportJob.State.DONE
+    job.state = JobState.FAILED if error else JobState.DONE
     job.error = error
     job.progress = job.progress if error else 100
     job.finished_at = timezone.now()
@@ -176,9 +162,10 @@ def export_job_finish(*, job: ExportJob, file_name: str | None, error: str = "")
     job.save(update_fields=["state", "error", "progress", "finished_at", "file"])
 
 
-@transaction.atomic
-def export_download_record(*, actor: User, job: ExportJob) -> None:
-    """Downloads of personal data are part of the trail (who took which file, when)."""
-    audit_record(actor=actor, action="export.download", object_type="export_job", object_id=job.pk,
-                 region_code=job.region_code, after={"kind": job.kind, "file": job.file.name,
-                                                     "full_ids": job.full_ids, "rows": job.rows_written})
+def export_download(*, actor: User, job: ExportJob) -> FileResponse:
+    """The finished workbook of a job the caller fetched in scope, streamed and recorded in the
+    trail (`file.download`, with whether it holds full ID numbers)."""
+    name = f"{job.get_kind_display()}_{job.region_code}_{job.pk}.xlsx"
+    return file_download(actor=actor, file=job.file, name=name, object_type="export_job", object_id=job.pk,
+                         region_code=job.region_code, content_type=XLSX_CONTENT_TYPE,
+                         details={"kind": job.kind, "full_ids": job.full_ids, "rows": job.rows_written})

@@ -10,24 +10,6 @@ from django.db.models.functions import Substr
 from reports import metrics
 
 
-def rule_label(code: str) -> str:
-    from audits.rules import RULES
-
-    rule = RULES.get(code)
-    return rule.name if rule else code
-
-
-def findings_for_households(household_ids: list[int]) -> dict[int, tuple[list[str], str]]:
-    """household id -> (问题类型: rule names of open or confirmed findings, 处理情况: decision and actions).
-
-    audits owns what counts as a household's current problems (the latest batch that raised
-    anything for it, wrongful-inclusion rules); the forms only lay it out.
-    """
-    from audits.selectors import household_findings_summary
-
-    return household_findings_summary(household_ids) if household_ids else {}
-
-
 def ineligible_not_exited(*, end: dt.date) -> metrics.Figures:
     """Households with a confirmed finding that are still in dibao at `end`, by township."""
     from audits.models import Finding, FindingState

@@ -22,3 +22,16 @@ def run_export(job_id: int) -> None:
 
     build_job(job_id)
 
+
+
+NOTICE_RELEASE_TASK = "reports.tasks.notice_release_due"
+
+
+@shared_task(name=NOTICE_RELEASE_TASK)
+def notice_release_due(day: str = "") -> int:
+    """Release the public-notice editions that are due (villages monthly, townships quarterly)."""
+    import datetime as dt
+
+    from reports.notices import notice_release_due as release_due
+
+    return release_due(day=dt.date.fromisoformat(day) if day else timezone.localdate())

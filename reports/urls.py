@@ -11,4 +11,5 @@ urlpatterns = [
     path("exports/<int:pk>/", views.job, name="job"),
     path("exports/<int:pk>/status/", views.job_status, name="job_status"),
     path("exports/<int:pk>/download/", views.job_download, name="job_download"),
+    path("notices/", views.notice_releases, name="notice_releases"),
 ]

@@ -3,30 +3,28 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dibao.models import Role
-from reports import metrics, selectors, services, sources
+from cases.application_selectors import overdue_by_region
+from dibao.jobs import JobState
+from dibao.downloads import fetch_for_download
+from dibao.models import CODE_LENGTHS, Region
+from dibao.permissions import can, permission_required
+from dibao.forms import apply_service_errors
+from reports import metrics, notices, selectors, services, sources
 from reports.forms import ComputeForm, ExportForm
 from reports.models import METRICS, MONEY_METRICS
 
-DASHBOARD_ROLES = {Role.COUNTY_REVIEWER, Role.SUPERVISOR, Role.ADMIN}
 KEY_FIGURES = ["households_active", "persons_active", "amount_total", "households_new", "households_exited",
                "applications", "findings_raised", "complaints_received", "clues_received", "persons_disciplined",
-               "funds_recovered", "relatives_filed"]
+               "funds_recovered", "relatives_filed", "applications_overdue"]
 LABELS = dict(METRICS)
-
-
-def _require(user, roles) -> None:
-    if user.role not in roles:
-        raise PermissionDenied(_("您的角色不能查看统计报表"))
 
 
 def _series(board, keys) -> list[dict]:
@@ -39,15 +37,14 @@ def _bars(row, keys) -> dict:
     return {"labels": [str(LABELS[k]) for k in keys], "values": [getattr(row, k) if row else 0 for k in keys]}
 
 
-@login_required
+@permission_required("dashboard.view")
 def index(request):
     return dashboard(request, code=None)
 
 
-@login_required
+@permission_required("dashboard.view")
 def dashboard(request, code):
     """Key figures of a month, their 12-month trend and the breakdown by child region."""
-    _require(request.user, DASHBOARD_ROLES)
     board = selectors.dashboard(request.user, region_code=code, month=request.GET.get("month"))
     chart = {
         "months": [f"{m:%Y-%m}" for m, _r in board.trend],
@@ -65,14 +62,24 @@ def dashboard(request, code):
                     "money": k in MONEY_METRICS} for k in KEY_FIGURES]
     context = {
         "board": board, "key_figures": key_figures, "chart": chart,
+        "overdue_applications": _overdue_applications(request.user, board.region),
         "compute_month": f"{board.month or metrics.previous_month(timezone.localdate()):%Y-%m}",
-        "can_compute": request.user.role in services.ROLLUP_ROLES,
+        "can_compute": can(request.user, "rollup.compute"),
         "metric_labels": METRICS,
     }
     return render(request, "reports/dashboard.html", context)
 
 
-@login_required
+def _overdue_applications(user, region) -> dict:
+    """Today's overdue applications (live, not the snapshot): the region's total and per child region."""
+    child_length = next((n for n in CODE_LENGTHS if n > len(region.code)), len(region.code))
+    counts = overdue_by_region(user, length=child_length)
+    names = dict(Region.objects.filter(code__in=counts).values_list("code", "name"))
+    rows = [(names.get(code, code), n) for code, n in sorted(counts.items()) if code.startswith(region.code)]
+    return {"total": sum(n for _name, n in rows), "rows": rows}
+
+
+@permission_required("rollup.compute")
 @require_POST
 def compute(request):
     form = ComputeForm(request.POST)
@@ -95,10 +102,9 @@ def compute(request):
     return redirect(reverse("reports:dashboard", args=[region]) if region else reverse("reports:index"))
 
 
-@login_required
+@permission_required("export.forms")
 def exports(request):
     """Order a workbook; the list shows the user's earlier ones with their state."""
-    _require(request.user, services.EXPORT_ROLES)
     default_region = request.user.region_id or ""
     if request.method == "POST":
         form = ExportForm(request.POST)
@@ -123,13 +129,13 @@ def exports(request):
     return render(request, "reports/exports.html", {"form": form, "jobs": jobs})
 
 
-@login_required
+@permission_required("export.forms")
 def job(request, pk):
     job = selectors.export_job(request.user, pk)
     return render(request, "reports/job.html", {"job": job})
 
 
-@login_required
+@permission_required("export.forms")
 @require_GET
 def job_status(request, pk):
     """The htmx fragment polled while the worker writes the file."""
@@ -137,15 +143,13 @@ def job_status(request, pk):
     return render(request, "reports/_job_status.html", {"job": job})
 
 
-@login_required
+@permission_required("export.forms")
 @require_GET
 def job_download(request, pk):
-    job = selectors.export_job(request.user, pk)
-    if not job.file or job.state != job.State.DONE:
+    job = fetch_for_download(selectors.export_jobs(request.user), request.user, action="export.forms", pk=pk)
+    if job.state != JobState.DONE:
         raise Http404
-    services.export_download_record(actor=request.user, job=job)
-    return FileResponse(job.file.open("rb"), as_attachment=True,
-                        filename=f"{job.get_kind_display()}_{job.region_code}_{job.pk}.xlsx")
+    return services.export_download(actor=request.user, job=job)
 
 
 # --- public notice (长期公示), no login ---------------------------------------------------
@@ -154,15 +158,59 @@ DEFAULT_HOTLINE = getattr(settings, "DIBAO_DEFAULT_HOTLINE", "12345")
 
 
 @require_GET
-def public_notice(request, code):
+def public_notice(request, code, pk=None):
+    """The notice as released: the latest edition (or edition `pk`) with links to the earlier
+    ones. Staff who may release it see today's rows with `?preview=1`, marked as a preview."""
+    county = selectors.notice_county(code)
+    if county is not None:
+        # A county's code (as printed on its hotline list) opens the list of its townships' notices.
+        return render(request, "reports/public_county.html", {
+            "region": county, "ancestors": county.ancestors()[:-1], "townships": county.children.order_by("code"),
+            "hotlines": sources.hotline_numbers(county.code) or [DEFAULT_HOTLINE], "day": None})
     region = selectors.notice_region(code)
-    today = timezone.localdate()
+    editions = list(notices.releases_of(region.code).only("pk", "period", "released_on"))
+    preview = request.GET.get("preview") == "1" and can(request.user, "notice.release", region_code=region.code)
+    edition = None
+    if preview:
+        day = timezone.localdate()
+        rows = notices.live_rows(region, day)
+    else:
+        if pk is not None:
+            edition = next((e for e in editions if e.pk == pk), None)
+            if edition is None:
+                raise Http404
+        elif editions:
+            edition = editions[0]
+        edition = notices.releases_of(region.code).get(pk=edition.pk) if edition else None
+        day = edition.released_on if edition else None
+        rows = edition.rows if edition else {"households": [], "villages": []}
     context = {
-        "region": region, "today": today, "ancestors": region.ancestors()[:-1],
+        "region": region, "day": day, "ancestors": region.ancestors()[:-1], "edition": edition,
+        "editions": editions, "preview": preview,
+        "can_release": can(request.user, "notice.release", region_code=region.code),
         "hotlines": sources.hotline_numbers(region.code) or [DEFAULT_HOTLINE],
-        "households": list(selectors.notice_households(region.code, today)),
+        "households": rows["households"], "villages": rows.get("villages", []),
     }
-    if len(region.code) == 9:
-        context["villages"] = selectors.notice_villages(region, today)
-        return render(request, "reports/public_township.html", context)
-    return render(request, "reports/public_village.html", context)
+    template = "reports/public_township.html" if len(region.code) == 9 else "reports/public_village.html"
+    return render(request, template, context)
+
+
+# --- releasing editions (staff) -------------------------------------------------------------
+
+@permission_required("notice.release")
+def notice_releases(request):
+    """The villages and townships of the user's region with their latest edition; releases this
+    period's edition of one of them."""
+    if request.method == "POST":
+        code = request.POST.get("region", "")
+        if not Region.objects.for_user(request.user).filter(code=code).exists():
+            raise Http404
+        try:
+            release = notices.notice_release(actor=request.user, region_code=code)
+        except (ValidationError, PermissionDenied) as error:
+            apply_service_errors(error, request=request)
+        else:
+            messages.success(request, _("已发布 %(period)s 期公示") % {"period": release.period})
+        return redirect(f"{reverse('reports:notice_releases')}?region={code[:9]}")
+    rows = notices.release_overview(request.user, within=request.GET.get("region", ""), day=timezone.localdate())
+    return render(request, "reports/notice_releases.html", {"rows": rows})

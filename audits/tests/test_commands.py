@@ -45,7 +45,8 @@ def test_export_findings_csv_and_xlsx(dead, tmp_path):
     path = tmp_path / "f.csv"
     call_command("export_findings", "--output", str(path), stdout=io.StringIO())
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    assert list(rows[0]) == ["rule", "household_no", "id_number", "name", "region_code", "detail"]
+    assert list(rows[0]) == ["rule", "household_no", "id_number", "name", "region_code", "month", "detail"]
+    assert {r["month"] for r in rows} == {""}  # only the funds rules have a pay month
     death = next(r for r in rows if r["rule"] == "DECEASED")
     assert death["id_number"] == dead.id_number and death["household_no"] == dead.household.household_no
     assert death["detail"] == "死亡人员数据 v1：死亡日期 2026-01-05"
@@ -54,7 +55,7 @@ def test_export_findings_csv_and_xlsx(dead, tmp_path):
                  stdout=io.StringIO())
     sheet = load_workbook(xlsx).active
     values = list(sheet.values)
-    assert values[0] == ("规则代码", "户编号", "身份证号", "姓名", "区划代码", "说明")
+    assert values[0] == ("规则代码", "户编号", "身份证号", "姓名", "区划代码", "月份", "说明")
     assert (("DECEASED", dead.household.household_no, dead.id_number) in {v[:3] for v in values[1:]})
     assert sheet["C2"].number_format == "@"
 

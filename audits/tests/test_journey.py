@@ -40,7 +40,8 @@ def test_reviewer_confirms_death_and_exits_household(browser_page, live_server):
     assert page.inner_text("#household-status") == "已退出"
     assert page.inner_text("#finding-state") == "属实"
     timeline = page.inner_text("#household-timeline")
-    assert "finding.confirm" in timeline and "household.update" in timeline
+    assert "确认疑点" in timeline and "修改低保家庭" in timeline and "在保 → 已退出" in timeline
+    assert "finding.confirm" not in timeline
     save_screenshot(page, "audits-household-exited")
     household.refresh_from_db()
     assert household.status == Status.EXITED and Household.objects.get(pk=household.pk).exited_on == dt.date(2026, 11, 1)

@@ -11,6 +11,7 @@ from audits.models import FindingState, RefKind, TaskOutcome, VerificationTask
 from audits.selectors import entry_check, is_recused
 from audits.tests.helpers import ref, run
 from cases.models import Household, Staff, Status
+from dibao.idnumber import mask_id
 from dibao.models import AuditRecord
 from tests.factories import FilingFactory, HouseholdFactory, MemberFactory, StaffFactory, make_id
 
@@ -49,7 +50,7 @@ def test_reviewer_confirms_with_exit_and_household_shows_trace(flagged, users, c
                   .values_list("action", flat=True))
     assert {"finding.confirm", "household.update"} <= actions
     page = client.get(reverse("audits:finding_detail", args=[finding.pk])).content.decode()
-    assert "finding.confirm" in page and "已退出" in page
+    assert "确认疑点" in page and "在保 → 已退出" in page and "finding.confirm" not in page
 
 
 def test_dismiss_needs_reason_and_decides_once(flagged, users):
@@ -182,7 +183,7 @@ def test_entry_check_endpoint_and_api(regions, users, client_for):
     cw = client_for(users["caseworker_a"])
     html = cw.post(reverse("audits:entry_check"), {"head_id_number": staff.id_number,
                                                    "members-0-id_number": make_id(), "name": "x"}).content.decode()
-    assert "STAFF_SELF" in html and staff.id_number not in html
+    assert "村干部/经办人员本人享受" in html and "STAFF_SELF" not in html and staff.id_number not in html
     clean = cw.post(reverse("audits:entry_check"), {"head_id_number": make_id()}).content.decode()
     assert "未发现疑点" in clean
     api = cw.post("/api/v1/entry-check/", {"id_numbers": [staff.id_number]}, content_type="application/json")
@@ -198,7 +199,7 @@ def test_entry_check_endpoint_and_api(regions, users, client_for):
 def test_api_findings_scoped_and_masked(flagged, users, client_for):
     mine = client_for(users["reviewer"]).get("/api/v1/findings/?rule=DECEASED").json()
     assert [f["id"] for f in mine["results"]] == [flagged["here"].pk]
-    assert mine["results"][0]["id_number"] == flagged["here"].id_number
+    assert mine["results"][0]["id_number"] == mask_id(flagged["here"].id_number)  # lists never show it in full
     sup = client_for(users["supervisor"]).get("/api/v1/findings/?rule=DECEASED").json()
     assert {f["id"] for f in sup["results"]} == {flagged["here"].pk, flagged["there"].pk}
     assert all("*" in f["id_number"] for f in sup["results"])

@@ -2,16 +2,16 @@
 from rest_framework.authtoken.models import Token
 
 from cases.models import Household, Member
+from dibao.idnumber import mask_id
 from dibao.models import AuditRecord
-from tests.factories import HouseholdFactory, MemberFactory, StaffFactory, make_id
+from tests.factories import FilingFactory, HouseholdFactory, MemberFactory, StaffFactory, make_id
 
 JSON = "application/json"
 
 
 def household_payload(**overrides):
     payload = {"household_no": "API-1", "region": "220102001000", "head_name": "张三",
-               "head_id_number": make_id(), "status": "active", "applied_on": "2026-01-05",
-               "decided_on": "2026-02-01", "monthly_amount": "850.00"}
+               "head_id_number": make_id(), "applied_on": "2026-01-05"}
     payload.update(overrides)
     return payload
 
@@ -22,8 +22,9 @@ def test_create_household_through_service(users, client_for):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["region"] == "220102001"  # padded code accepted, natural code stored
-    assert data["head_id_number"] == payload["head_id_number"]
-    assert [(m["relation"], m["id_number"]) for m in data["members"]] == [("本人", payload["head_id_number"])]
+    masked = mask_id(payload["head_id_number"])  # even to its author: a full number only through reveal-id
+    assert data["head_id_number"] == masked
+    assert [(m["relation"], m["id_number"]) for m in data["members"]] == [("本人", masked)]
     assert AuditRecord.objects.filter(action="household.create", object_id=str(data["id"])).exists()
 
 
@@ -33,9 +34,10 @@ def test_validation_errors_are_400_with_field_keys_in_chinese(users, client_for)
                            content_type=JSON)
     assert response.status_code == 400
     assert "存成了数字" in response.json()["head_id_number"][0]
-    response = client.post("/api/v1/households/", household_payload(decided_on=None), content_type=JSON)
+    response = client_for(users["reviewer"]).post("/api/v1/households/", household_payload(region="220102"),
+                                                  content_type=JSON)
     assert response.status_code == 400
-    assert "审批日期" in response.json()["decided_on"][0]
+    assert "应选到乡镇" in response.json()["region"][0]
     response = client.post("/api/v1/households/", household_payload(region="220103001001"), content_type=JSON)
     assert response.status_code == 400
     assert "不在您的管辖范围内" in response.json()["region"][0]
@@ -76,7 +78,7 @@ def test_filters_and_search(users, client_for):
 
 
 def test_member_crud_through_services(users, client_for):
-    household = HouseholdFactory(region_id="220102001001")
+    household = HouseholdFactory(region_id="220102001001", status="pending", decided_on=None, monthly_amount=None)
     client = client_for(users["caseworker_a"])
     response = client.post("/api/v1/members/", {"household": household.pk, "name": "李四",
                                                 "id_number": make_id(), "relation": "配偶"}, content_type=JSON)
@@ -159,3 +161,42 @@ def test_registry_schema_generates_without_warnings(db):
     assert not GENERATOR_STATS, (dict(GENERATOR_STATS._warn_cache), dict(GENERATOR_STATS._error_cache))
     params = {p["name"] for p in schema["paths"]["/api/v1/households/"]["get"]["parameters"]}
     assert {"q", "region", "status", "category", "management_class", "household_no"} <= params
+
+
+def test_ids_masked_in_lists_and_details_revealed_one_at_a_time(users, client_for):
+    household = HouseholdFactory(region_id="220102001001")
+    member = MemberFactory(household=household)
+    client = client_for(users["caseworker_a"])
+    listed = client.get("/api/v1/households/").json()["results"]
+    detail = client.get(f"/api/v1/households/{household.pk}/").json()
+    for data in (listed[0], detail):
+        assert data["head_id_number"] == household.head_id_masked
+        assert {m["id_number"] for m in data["members"]} == {household.head_id_masked, mask_id(member.id_number)}
+    assert not AuditRecord.objects.filter(action="id_number.reveal").exists()
+
+    r = client.post(f"/api/v1/households/{household.pk}/reveal-id/")
+    assert r.status_code == 200 and r.json() == {"id_number": household.head_id_number}
+    r = client.post(f"/api/v1/households/{household.pk}/reveal-id/?member={member.pk}")
+    assert r.json() == {"id_number": member.id_number}
+    assert client.post(f"/api/v1/members/{member.pk}/reveal-id/").json() == {"id_number": member.id_number}
+    reveals = AuditRecord.objects.filter(action="id_number.reveal", actor=users["caseworker_a"])
+    assert sorted(reveals.values_list("object_type", flat=True)) == ["household", "member", "member"]
+
+    assert client_for(users["supervisor"]).post(f"/api/v1/households/{household.pk}/reveal-id/").status_code == 403
+    assert client_for(users["caseworker_b"]).post(f"/api/v1/households/{household.pk}/reveal-id/").status_code == 404
+    other = HouseholdFactory(region_id="220102002001")
+    foreign_member = other.members.get()
+    assert client.post(f"/api/v1/households/{household.pk}/reveal-id/?member={foreign_member.pk}").status_code == 404
+
+
+def test_staff_and_filing_numbers_revealed_and_audited(users, client_for):
+    filing = FilingFactory(staff=StaffFactory(region_id="220102001001"))
+    client = client_for(users["caseworker_a"])
+    assert client.get("/api/v1/relative-filings/").json()["results"][0]["relative_id_number"] == \
+        mask_id(filing.relative_id_number)
+    assert client.post(f"/api/v1/relative-filings/{filing.pk}/reveal-id/").json() == \
+        {"id_number": filing.relative_id_number}
+    assert client.post(f"/api/v1/staff/{filing.staff.pk}/reveal-id/").json() == {"id_number": filing.staff.id_number}
+    assert set(AuditRecord.objects.filter(action="id_number.reveal").values_list("object_type", flat=True)) == \
+        {"relativefiling", "staff"}
+    assert client_for(users["caseworker_b"]).post(f"/api/v1/staff/{filing.staff.pk}/reveal-id/").status_code == 404

@@ -19,8 +19,7 @@ def saved_household(users):
     actor = users["caseworker_a"]
     return services.household_save(actor=actor, data={
         "household_no": "AUD-1", "region": Region.objects.get(code="220102001001"), "head_name": "张三",
-        "head_id_number": make_id(), "status": "active", "applied_on": dt.date(2026, 1, 5),
-        "decided_on": dt.date(2026, 2, 1), "monthly_amount": Decimal("850.00"),
+        "head_id_number": make_id(), "applied_on": dt.date(2026, 1, 5), "phone": "13800000000",
     }, members=[{"name": "李四", "id_number": make_id(), "relation": Relation.SPOUSE}])
 
 
@@ -29,7 +28,7 @@ def test_household_and_member_writes_are_audited(users, saved_household):
     household = saved_household
     spouse = household.members.get(relation=Relation.SPOUSE)
     spouse_pk = spouse.pk
-    services.household_update(actor=actor, household=household, data={"monthly_amount": Decimal("900.00")})
+    services.household_update(actor=actor, household=household, data={"phone": "13900000000"})
     services.member_update(actor=actor, member=spouse, data={"monthly_income": Decimal("120.50")})
     services.member_remove(actor=actor, member=spouse)
 
@@ -41,7 +40,7 @@ def test_household_and_member_writes_are_audited(users, saved_household):
     create = records[0]
     assert create.before is None and create.after["household_no"] == "AUD-1"
     update = records[3]
-    assert (update.before, update.after) == ({"monthly_amount": "850.00"}, {"monthly_amount": "900.00"})
+    assert (update.before, update.after) == ({"phone": "13800000000"}, {"phone": "13900000000"})
     member_update = records[4]
     assert (member_update.before, member_update.after) == ({"monthly_income": None}, {"monthly_income": "120.50"})
     delete = records[5]

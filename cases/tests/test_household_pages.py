@@ -10,8 +10,7 @@ from tests.factories import HouseholdFactory, MemberFactory, make_id
 def form_data(members=(), existing=(), **fields):
     data = {
         "household_no": "H-NEW-1", "region": "220102001001", "head_name": "张三",
-        "head_id_number": make_id(), "category": "rural", "status": "active", "applied_on": "2026-01-05",
-        "decided_on": "2026-02-01", "monthly_amount": "850.00", "management_class": "B",
+        "head_id_number": make_id(), "category": "rural", "applied_on": "2026-01-05", "management_class": "B",
         "members-TOTAL_FORMS": str(len(existing) + len(members)), "members-INITIAL_FORMS": str(len(existing)),
         "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000",
     }
@@ -54,15 +53,14 @@ def test_bad_id_shows_chinese_error_and_writes_nothing(users, client_for):
 def test_head_id_errors_and_rules_show_next_to_their_field(users, client_for):
     response = client_for(users["caseworker_a"]).post(
         reverse("cases:household_create"),
-        form_data(head_id_number="2201021999023000", decided_on="", monthly_amount=""))
+        form_data(head_id_number="2201021999023000"))
     form = response.context["form"]
     assert "18 位" in form.errors["head_id_number"][0]
     assert Household.objects.count() == 0
-    response = client_for(users["caseworker_a"]).post(
-        reverse("cases:household_create"), form_data(decided_on="", monthly_amount=""))
+    # a county reviewer may pick the county itself, but a household is registered in a township or village
+    response = client_for(users["reviewer"]).post(reverse("cases:household_create"), form_data(region="220102"))
     form = response.context["form"]
-    assert "审批日期" in form.errors["decided_on"][0]
-    assert "月保障金额" in form.errors["monthly_amount"][0]
+    assert "应选到乡镇" in form.errors["region"][0]
     assert Household.objects.count() == 0
 
 
@@ -87,7 +85,8 @@ def test_repeating_the_head_or_a_member_is_an_error_on_the_row(users, client_for
 
 
 def test_edit_updates_head_member_adds_and_deletes_rows(users, client_for):
-    household = HouseholdFactory(region_id="220102001001")
+    # composition changes freely until approval (审核中); afterwards through a review or change
+    household = HouseholdFactory(region_id="220102001001", status="pending", decided_on=None, monthly_amount=None)
     head = household.members.get(relation="本人")
     child = MemberFactory(household=household, relation="子女")
     new_head_id = make_id()
@@ -184,7 +183,9 @@ def test_detail_timeline_shows_member_changes_masked(users, client_for):
                 form_data(members=[{"name": "李四", "id_number": spouse_id, "relation": "配偶"}]))
     household = Household.objects.get()
     body = client.get(reverse("cases:household_detail", args=[household.pk])).content.decode()
-    assert "household.create" in body and body.count("member.create") == 2
+    # the trail reads in Chinese: the action's name, never its key
+    assert "新建低保家庭" in body and body.count("新增家庭成员") == 2
+    assert "household.create" not in body and "member.create" not in body
     assert spouse_id not in body
 
 

@@ -84,8 +84,8 @@ def test_refer_to_city_body(clue, client_for, users, regions):
 
 
 def test_refer_rules(clue, users, regions):
-    with pytest.raises(ValidationError, match="纪检监察机关应在县级或以上"):
-        services.clue_refer(actor=users["reviewer"], clue=clue, body_region=regions["220102001"], body_name="")
+    with pytest.raises(ValidationError, match="村（居）没有纪检监察机关"):
+        services.clue_refer(actor=users["reviewer"], clue=clue, body_region=regions["220102001001"], body_name="")
     with pytest.raises(ValidationError, match="只能移交给线索所在地或其上级"):
         services.clue_refer(actor=users["reviewer"], clue=clue, body_region=regions["220103"], body_name="")
     with pytest.raises(PermissionDenied):

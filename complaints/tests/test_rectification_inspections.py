@@ -141,7 +141,7 @@ def test_hotline_and_dial_tests(client_for, users, hotline):
     assert client_for(users["reviewer"]).get(reverse("complaints:dial_test_create")).status_code == 403
 
 
-def test_hotline_must_be_county_or_above(users, regions):
-    with pytest.raises(ValidationError, match="县级及以上"):
-        services.hotline_save(actor=users["reviewer"], data={"region": regions["220102001"], "unit": "x",
+def test_hotline_must_be_township_or_above(users, regions):
+    with pytest.raises(ValidationError, match="乡镇（街道）及以上"):
+        services.hotline_save(actor=users["reviewer"], data={"region": regions["220102001001"], "unit": "x",
                                                              "numbers": "1"})

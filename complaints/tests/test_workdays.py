@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from complaints import services
-from complaints.workdays import add_working_days
+from dibao.workdays import add_working_days
 
 pytestmark = pytest.mark.django_db
 

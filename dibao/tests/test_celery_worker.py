@@ -23,16 +23,16 @@ def _redis_up() -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_on_redis_runs_the_audit_check():
+def test_worker_on_redis_runs_the_audit_check(tmp_path):
     if connection.vendor != "postgresql" or not _redis_up():
         pytest.skip("needs PostgreSQL (a database the worker process can see) and Redis")
-    audit_record(actor=None, action="test.worker", object_type="t", object_id="1")
+    audit_record(actor=None, action="demo.seed", object_type="region", object_id="1")
     db = connection.settings_dict
-    env = dict(os.environ, REDIS_URL=REDIS_URL,
+    env = dict(os.environ, REDIS_URL=REDIS_URL, AUDIT_CHECKPOINT_DIR=str(tmp_path),
                DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
     queue = f"test-{os.getpid()}"  # its own queue: nothing left over from another run reaches it
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dibao", "worker", "--pool=solo", "--concurrency=1",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
          "-l", "warning", "-n", f"{queue}@localhost", "-Q", queue, "--without-heartbeat", "--without-mingle",
          "--without-gossip"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     # A separate client app: the project's app may already hold a connection pool to the
@@ -46,7 +46,8 @@ def test_worker_on_redis_runs_the_audit_check():
         if not result.ready():
             worker.terminate()
             pytest.fail("the worker did not run the task:\n" + worker.communicate(timeout=20)[0][-3000:])
-        assert result.get(timeout=5) == {"checked": 1, "broken_record": None}
+        outcome = result.get(timeout=5)
+        assert (outcome["checked"], outcome["broken_record"], outcome["problems"]) == (1, None, [])
     finally:
         sender.close()
         worker.terminate()

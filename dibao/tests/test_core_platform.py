@@ -36,7 +36,7 @@ def test_load_regions_builds_the_tree_and_is_idempotent():
 def test_load_regions_command_is_audited(capsys):
     call_command("load_regions", "--province", "65")
     assert "loaded" in capsys.readouterr().out
-    assert AuditRecord.objects.filter(action="regions.load", object_id="65").exists()
+    assert AuditRecord.objects.filter(action="region.load", object_id="65").exists()
 
 
 def test_region_picker_options_stay_inside_the_subtree(users, client_for):
@@ -92,7 +92,7 @@ def test_concurrent_appends_never_fork_the_chain():
         from django.db import connection as conn
         try:
             for i in range(10):
-                audit_record(actor=None, action="test.race", object_type="t", object_id=f"{n}-{i}")
+                audit_record(actor=None, action="demo.seed", object_type="region", object_id=f"{n}-{i}")
         except Exception as exc:  # surfaced through the assertion below
             errors.append(exc)
         finally:
@@ -104,9 +104,9 @@ def test_concurrent_appends_never_fork_the_chain():
     for t in threads:
         t.join()
     assert not errors
-    assert AuditRecord.objects.filter(action="test.race").count() == 60
-    checked, broken = verify_chain()
-    assert broken is None and checked == AuditRecord.objects.count()
+    assert AuditRecord.objects.filter(action="demo.seed").count() == 60
+    report = verify_chain()
+    assert report.broken is None and report.checked == AuditRecord.objects.count()
     prev_hashes = list(AuditRecord.objects.values_list("prev_hash", flat=True))
     assert len(prev_hashes) == len(set(prev_hashes))
 
@@ -119,16 +119,16 @@ def test_healthz_answers_without_login(client):
 
 
 def test_timeline_shows_field_labels_not_column_names(users, client_for):
-    from decimal import Decimal
+    import datetime as dt
 
     from cases import services
     from tests.factories import HouseholdFactory
 
     household = HouseholdFactory(region_id="220102001001")
-    services.household_update(actor=users["caseworker_a"], household=household,
-                              data={"monthly_amount": Decimal("1200.00")}, note="调整保障金额")
+    services.household_exit(actor=users["reviewer"], household=household, exited_on=dt.date(2026, 3, 1),
+                            reason="收入超过保障标准")
     page = client_for(users["supervisor"]).get("/audit/").content.decode()
-    assert "月保障金额" in page and "monthly_amount" not in page
+    assert "退出日期" in page and "exited_on" not in page
 
 
 def test_narrowing_the_scope_never_widens_it(users):

@@ -15,10 +15,15 @@ from tests.factories import HouseholdFactory, StaffFactory, make_id
 pytestmark = pytest.mark.django_db
 
 
-def household_row(no="H001", region="220102001001", id_number=None, status="在保", **over):
+# A household with its decision: townships may not import one (legacy migration, admin only).
+DECIDED = {"status": "在保", "审批日期": "2023-02-01", "月保障金额": "980.00"}
+
+
+def household_row(no="H001", region="220102001001", id_number=None, status="审核中", **over):
+    """A township's row: a new household 审核中, without decision date or amount."""
     row = {"户编号": no, "区划代码": region, "户主姓名": "张三", "户主身份证号": id_number or make_id(),
-           "保障类别": "农村低保", "状态": status, "申请日期": "2023-01-05", "审批日期": "2023-02-01",
-           "退出日期": "", "月保障金额": "980.00", "分类管理": "B", "建档立卡户": "否"}
+           "保障类别": "农村低保", "状态": status, "申请日期": "2023-01-05", "审批日期": "",
+           "退出日期": "", "月保障金额": "", "分类管理": "B", "建档立卡户": "否"}
     row.update(over)
     return [row[h] for h in HOUSEHOLD_HEADER]
 
@@ -39,24 +44,25 @@ def assert_rejected(job, row, column, fragment=""):
 
 # ------------------------------------------------------------------ good files
 def test_households_import_and_idempotent_reimport(tmp_path, users):
-    path = households_csv(tmp_path, [household_row("H001"), household_row("H002", status="审核中", 审批日期="", 月保障金额="")])
-    job = run(users["caseworker_a"], "households", path)
+    path = households_csv(tmp_path, [household_row("H001", **DECIDED), household_row("H002")])
+    job = run(users["admin"], "households", path)
     assert job.state == ImportJob.State.DONE, job.report
     assert (job.rows_total, job.rows_new, job.rows_updated, job.rows_unchanged) == (2, 2, 0, 0)
     h = Household.objects.get(household_no="H001")
     assert h.monthly_amount == Decimal("980.00") and h.decided_on == dt.date(2023, 2, 1) and h.status == "active"
-    again = run(users["caseworker_a"], "households", path)
+    again = run(users["admin"], "households", path)
     assert (again.rows_new, again.rows_updated, again.rows_unchanged) == (0, 0, 2)
     assert Household.objects.count() == 2
 
 
 def test_changed_row_counts_as_updated(tmp_path, users):
     a, b = make_id(), make_id()
-    run(users["caseworker_a"], "households", households_csv(tmp_path, [household_row("H001", id_number=a),
-                                                                       household_row("H002", id_number=b)]))
-    changed = households_csv(tmp_path, [household_row("H001", id_number=a, 月保障金额="1,100.00"),
-                                        household_row("H002", id_number=b), household_row("H003")], name="h2.csv")
-    job = run(users["caseworker_a"], "households", changed)
+    run(users["admin"], "households", households_csv(tmp_path, [household_row("H001", id_number=a, **DECIDED),
+                                                                household_row("H002", id_number=b, **DECIDED)]))
+    changed = households_csv(tmp_path, [household_row("H001", id_number=a, **{**DECIDED, "月保障金额": "1,100.00"}),
+                                        household_row("H002", id_number=b, **DECIDED), household_row("H003")],
+                             name="h2.csv")
+    job = run(users["admin"], "households", changed)
     assert (job.rows_new, job.rows_updated) == (1, 1)
     assert Household.objects.get(household_no="H001").monthly_amount == Decimal("1100.00")
 
@@ -73,11 +79,11 @@ def test_gbk_csv_and_full_width_digits_are_accepted(tmp_path, users):
 
 
 def test_xlsx_with_real_date_and_number_cells(tmp_path, users):
-    row = household_row("H001")
+    row = household_row("H001", **DECIDED)
     row[HOUSEHOLD_HEADER.index("申请日期")] = dt.datetime(2023, 1, 5)
     row[HOUSEHOLD_HEADER.index("月保障金额")] = 980.5
     path = write_xlsx(tmp_path / "h.xlsx", HOUSEHOLD_HEADER, [row])
-    job = run(users["caseworker_a"], "households", path)
+    job = run(users["admin"], "households", path)
     assert job.state == ImportJob.State.DONE, job.report
     h = Household.objects.get()
     assert h.applied_on == dt.date(2023, 1, 5) and h.monthly_amount == Decimal("980.50")
@@ -204,9 +210,9 @@ def test_missing_required_column(tmp_path, users):
 
 
 def test_cross_field_rules(tmp_path, users):
-    rows = [household_row("H1", 月保障金额=""), household_row("H2", status="已退出"),
-            household_row("H3", status="未通过", 审批日期="")]
-    job = run(users["caseworker_a"], "households", households_csv(tmp_path, rows))
+    rows = [household_row("H1", **{**DECIDED, "月保障金额": ""}), household_row("H2", **{**DECIDED, "status": "已退出"}),
+            household_row("H3", status="未通过")]
+    job = run(users["admin"], "households", households_csv(tmp_path, rows))
     assert_rejected(job, 2, "月保障金额", "月保障金额")
     assert_rejected(job, 3, "退出日期", "退出日期")
     assert_rejected(job, 4, "审批日期", "审批日期")

@@ -17,7 +17,7 @@ def csv_upload(tmp_path, region="220102001001", bad=False, name="h.csv"):
     if bad:
         id_number = id_number[:-1] + ("0" if id_number[-1] != "0" else "1")
     path = write_csv(tmp_path / name, HOUSEHOLD_HEADER,
-                     [["H1", region, "张三", id_number, "农村低保", "在保", "2023-01-05", "2023-02-01", "", "980", "B", "否"]])
+                     [["H1", region, "张三", id_number, "农村低保", "审核中", "2023-01-05", "", "", "", "B", "否"]])
     f = open(path, "rb")
     return f
 
@@ -120,7 +120,7 @@ def test_households_and_members_uploaded_together(tmp_path, users, client_for, d
     from cases.models import Member
     head = make_id()
     h = write_csv(tmp_path / "h.csv", HOUSEHOLD_HEADER,
-                  [["N1", "220102001001", "张三", head, "农村低保", "在保", "2023-01-05", "2023-02-01", "", "980", "B", "否"]])
+                  [["N1", "220102001001", "张三", head, "农村低保", "审核中", "2023-01-05", "", "", "", "B", "否"]])
     m = write_csv(tmp_path / "m.csv", ["户编号", "姓名", "身份证号", "与户主关系"], [["N1", "张三", head, "本人"]])
     c = client_for(users["caseworker_a"])
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
 import csv
 import datetime as dt
+import hashlib
 import re
 from decimal import Decimal
 
@@ -136,7 +137,9 @@ def test_web_export_job_masks_ids_for_roles_without_the_right(registry, users, c
     ws = load_workbook(path)["在保"]
     cell = ws.cell(row=4, column=5)
     assert cell.data_type == "s" and cell.value == registry.head_id_number[:6] + "********" + registry.head_id_number[-4:]
-    assert AuditRecord.objects.filter(action="export.download", object_id=str(job.pk)).exists()
+    record = AuditRecord.objects.get(action="file.download", object_type="export_job", object_id=str(job.pk))
+    assert record.after["sha256"] == hashlib.sha256(b"".join(response.streaming_content)).hexdigest()
+    assert record.after["full_ids"] is False
 
 
 def test_caseworker_exports_are_masked_and_reviewer_exports_full(registry, users, order):

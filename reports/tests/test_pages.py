@@ -30,7 +30,7 @@ def test_dashboard_shows_key_figures_trend_and_children(snapshot, users, client_
     response = client_for(users["supervisor"]).get("/reports/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "长春市（2201）" in html and "2026年3月" in html
+    assert 'title="2201">长春市</span>' in html and "2026年3月" in html and "快照" in html
     assert "层级校验通过" in html
     assert 'href="/reports/region/220102/?month=2026-03"' in html  # drill-down to the counties
     assert "vendor/echarts/echarts.min.js" in html and "cdn" not in html.lower()
@@ -39,7 +39,7 @@ def test_dashboard_shows_key_figures_trend_and_children(snapshot, users, client_
 
 def test_dashboard_drills_down_to_a_township(snapshot, users, client_for):
     html = client_for(users["admin"]).get("/reports/region/220102001/?month=2026-03").content.decode()
-    assert "南岭街道（220102001）" in html
+    assert 'title="220102001">南岭街道</span>' in html
     assert 'href="/reports/region/22/?month=2026-03"' in html  # breadcrumbs back up
 
 
@@ -72,19 +72,29 @@ def test_rollup_api_is_scoped(snapshot, users, client_for):
     assert data["results"][0]["amount_total"] == "912.00"
 
 
+def release(*codes):
+    from reports.notices import notice_release
+
+    for code in codes:
+        notice_release(actor="system", region_code=code)
+
+
 def test_public_village_notice_has_names_amounts_hotline_and_no_id(snapshot, client):
+    release("220102001001")
     response = client.get("/public/notice/220102001001/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "张大山" in html and "612.00" in html and "因病" in html
     assert "已退户" not in html and "李平安" not in html
     assert "12345" in html  # the default hotline when none is configured
-    assert "公示日期" in html and "@media print" in html
+    # The A4 print rules for .notice-table live in app.css: the CSP allows no inline style.
+    assert "公示日期" in html and "notice-table" in html and "/static/css/app.css" in html
     assert not ID_PATTERN.search(html), ID_PATTERN.search(html)
     assert snapshot.head_id_number not in html and "13900001111" not in html
 
 
 def test_public_township_notice_lists_villages(snapshot, client):
+    release("220102001")
     html = client.get("/public/notice/220102001/").content.decode()
     assert "南岭村" in html and "大岭村" in html
     assert 'href="/public/notice/220102001001/"' in html
@@ -92,8 +102,10 @@ def test_public_township_notice_lists_villages(snapshot, client):
 
 
 def test_public_notice_only_for_townships_and_villages(regions, client):
-    assert client.get("/public/notice/220102/").status_code == 404
+    assert client.get("/public/notice/2201/").status_code == 404
     assert client.get("/public/notice/999999999/").status_code == 404
+    # a county's code lists its townships' notices (tests/test_first_day.py)
+    assert client.get("/public/notice/220102/").status_code == 200
 
 
 def test_public_notice_shows_the_nearest_hotline(snapshot, client):
@@ -101,6 +113,7 @@ def test_public_notice_shows_the_nearest_hotline(snapshot, client):
 
     Hotline.objects.create(region_id="22", unit="吉林省民政厅", numbers="0431-88612347")
     Hotline.objects.create(region_id="220102", unit="南关区民政局", numbers="0431-88888888，0431-87777777")
+    release("220102001001")
     html = client.get("/public/notice/220102001001/").content.decode()
     assert "0431-88888888" in html and "0431-87777777" in html
     assert "0431-88612347" not in html and ">12345<" not in html

@@ -88,3 +88,55 @@
     if (box) addRow(box);
   });
 })();
+
+// Behaviour that used to sit in inline handlers, which the Content-Security-Policy forbids:
+// <select data-autosubmit>, <button data-print>, <button data-confirm="question">, <input data-check-all=".selector">, and
+// progress bars whose width comes from data-progress (also in fragments htmx swaps in).
+(function () {
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.matches("select[data-autosubmit]") && target.form) target.form.submit();
+    if (target.matches("input[data-check-all]")) {
+      document.querySelectorAll(target.dataset.checkAll).forEach((box) => { box.checked = target.checked; });
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-print]")) window.print();
+    // A decision that cannot be taken back (a bulk review, 对账销号) asks first.
+    const confirming = event.target.closest("[data-confirm]");
+    if (confirming && !window.confirm(confirming.dataset.confirm)) event.preventDefault();
+  });
+
+  function sizeBars(root) {
+    root.querySelectorAll("[data-progress]").forEach((bar) => { bar.style.width = bar.dataset.progress + "%"; });
+  }
+  if (window.htmx) {
+    htmx.onLoad(sizeBars);  // runs for the document and for every swapped-in fragment
+  } else {
+    document.addEventListener("DOMContentLoaded", () => sizeBars(document));
+  }
+})();
+
+// The public complaint form's region picker (no login: it reads /public/complaint/regions/).
+(function () {
+  function setUp(picker) {
+    const input = document.getElementById(picker.dataset.target);
+    const levels = picker.querySelector(".levels");
+    async function add(parent) {
+      const html = await fetch(picker.dataset.url + "?parent=" + encodeURIComponent(parent || "")).then(r => r.text());
+      if (!(html.match(/<option value="\d/g) || []).length) return;
+      const col = document.createElement("div"); col.className = "col-sm";
+      const select = document.createElement("select"); select.className = "form-select form-select-sm";
+      select.innerHTML = html; select.dataset.parent = parent || "";
+      col.appendChild(select); levels.appendChild(col);
+      select.addEventListener("change", async function () {
+        const cols = Array.from(levels.children); cols.slice(cols.indexOf(col) + 1).forEach(c => c.remove());
+        input.value = select.value && select.value.length >= 9 ? select.value : "";
+        picker.querySelector(".current").textContent = input.value ? select.options[select.selectedIndex].text + "（" + input.value + "）" : "";
+        if (select.value && select.value.length < 12) await add(select.value);
+      });
+    }
+    add("");
+  }
+  document.addEventListener("DOMContentLoaded", () => document.querySelectorAll(".public-region-picker").forEach(setUp));
+})();

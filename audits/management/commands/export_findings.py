@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from audits.models import BatchState, RescreenBatch
+from audits.models import RescreenBatch
+from dibao.jobs import JobState
 from audits.services import findings_export
 from dibao.management.commands._common import resolve_actor
 
@@ -20,10 +21,10 @@ class Command(BaseCommand):
             if batch is None:
                 raise CommandError(f"no such batch: {opts['batch']}")
         else:
-            batch = RescreenBatch.objects.filter(state=BatchState.DONE).order_by("-id").first()
+            batch = RescreenBatch.objects.filter(state=JobState.DONE).order_by("-id").first()
             if batch is None:
                 raise CommandError("no finished rescreening batch yet; run `manage.py rescreen` first")
-        if batch.state != BatchState.DONE:
+        if batch.state != JobState.DONE:
             raise CommandError(f"batch #{batch.pk} is not finished (state: {batch.state})")
         actor = resolve_actor(opts["as_user"])
         findings = batch.findings.all()

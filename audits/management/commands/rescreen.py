@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audits import engine, services
-from audits.models import BatchState, RescreenBatch
+from audits.models import RescreenBatch
+from dibao.jobs import JobState
 from audits.rules import RULE_LIST
 from dibao.management.commands._common import resolve_actor
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"batch #{batch.pk} failed: {exc}")
         if tty:
             self.stdout.write("")
-        if batch.state != BatchState.DONE:
+        if batch.state != JobState.DONE:
             raise CommandError(f"batch #{batch.pk} failed: {batch.error}")
         for rule in RULE_LIST:
             self.stdout.write(f"{rule.code}\t{batch.counts.get(rule.code, 0)}")
@@ -61,6 +62,6 @@ class Command(BaseCommand):
             batch = RescreenBatch.objects.get(pk=batch_id)
             if show:
                 show(batch)
-            if batch.state in (BatchState.DONE, BatchState.FAILED):
+            if batch.state in (JobState.DONE, JobState.FAILED):
                 return batch
             time.sleep(2)

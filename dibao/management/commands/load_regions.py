@@ -23,7 +23,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         show = sys.stdout.isatty()
         counts = load_regions(provinces, progress=(lambda level, n: self.stdout.write(f"  {level}: {n}")) if show else None)
-        audit_record(actor=actor, action="regions.load", object_type="region", object_id=",".join(provinces or ["all"]),
+        audit_record(actor=actor, action="region.load", object_type="region", object_id=",".join(provinces or ["all"]),
                      after={str(k): v for k, v in counts.items()})
         total = sum(counts.values())
         self.stdout.write(f"loaded {total} regions ({', '.join(f'{k} {v}' for k, v in counts.items())}) "

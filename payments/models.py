@@ -1,0 +1,122 @@
+"""The money (spec/payments.md): monthly payment rolls, the bank's return (the payments ledger).
+
+Months are stored as the date of their first day. A roll line and a payment carry the region
+code of their household as plain text, so scoping, reconciliation and the funds rules group them
+without joining the registry again.
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dibao.scoping import ScopedQuerySet
+from dibao.validators import non_negative
+
+
+class RollState(models.TextChoices):
+    DRAFT = "draft", _("待审批")
+    APPROVED = "approved", _("已审批")
+
+
+class PaymentRoll(models.Model):
+    """发放名册: one month of one region ('' = the whole registry, made by the system user)."""
+
+    month = models.DateField(_("发放月份"), help_text=_("该月 1 日"))
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=RollState.choices, default=RollState.DRAFT)
+    created_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("编制人"))
+    created_at = models.DateTimeField(_("编制时间"))
+    approved_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("审批人"))
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    households = models.PositiveIntegerField(_("户数"), default=0)
+    total = models.DecimalField(_("发放金额合计（元）"), max_digits=16, decimal_places=2, default=0)
+    no_account = models.PositiveIntegerField(_("无账户户数"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("发放名册")
+        verbose_name_plural = _("发放名册")
+        ordering = ["-month", "region_code"]
+        constraints = [models.UniqueConstraint(fields=["month", "region_code"], name="roll_unique_month_region")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.region_code or _('全部')}"
+
+    @property
+    def month_text(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.state == RollState.APPROVED
+
+
+class PaymentLine(models.Model):
+    roll = models.ForeignKey(PaymentRoll, on_delete=models.CASCADE, related_name="lines")
+    # Repeats the roll's month so the database itself keeps a household on one roll per month.
+    month = models.DateField(_("发放月份"))
+    household = models.ForeignKey("cases.Household", on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("低保家庭"))
+    household_no = models.CharField(_("户编号"), max_length=32)
+    payee_name = models.CharField(_("收款人姓名"), max_length=50, blank=True)
+    payee_id_number = models.CharField(_("收款人身份证号"), max_length=18, blank=True)
+    account_no = models.CharField(_("银行账号"), max_length=30, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
+    amount = models.DecimalField(_("发放金额"), max_digits=10, decimal_places=2)
+    region_code = models.CharField(_("区划代码"), max_length=12)
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("名册明细")
+        verbose_name_plural = _("名册明细")
+        ordering = ["region_code", "household_no"]
+        constraints = [models.UniqueConstraint(fields=["month", "household"], name="rollline_one_roll_per_month")]
+        indexes = [models.Index(fields=["roll", "region_code", "household_no"], name="rollline_order_idx"),
+                   models.Index(fields=["month", "household_no"], name="rollline_month_no_idx")]
+
+
+class PaymentStatus(models.TextChoices):
+    SUCCESS = "success", _("成功")
+    FAILED = "failed", _("失败")
+
+
+class Payment(models.Model):
+    """One transfer the bank returned (发放记录), keyed by its 交易流水号. A 户编号 the registry
+    does not know is kept (household and region empty): that is itself a finding."""
+
+    txn_no = models.CharField(_("交易流水号"), max_length=40, unique=True)
+    pay_month = models.DateField(_("发放月份"), help_text=_("该月 1 日"))
+    household_no = models.CharField(_("户编号"), max_length=32)
+    household = models.ForeignKey("cases.Household", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", db_constraint=False, verbose_name=_("低保家庭"))
+    payee_name = models.CharField(_("收款人姓名"), max_length=50)
+    payee_id_number = models.CharField(_("收款人身份证号"), max_length=18)
+    account_no = models.CharField(_("银行账号"), max_length=30)
+    amount = models.DecimalField(_("发放金额"), max_digits=12, decimal_places=2, validators=[non_negative])
+    paid_on = models.DateField(_("发放日期"))
+    status = models.CharField(_("发放状态"), max_length=8, choices=PaymentStatus.choices,
+                              default=PaymentStatus.SUCCESS)
+    region_code = models.CharField(_("区划代码"), max_length=12, null=True, blank=True)
+    imported_at = models.DateTimeField(_("导入时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("发放记录")
+        verbose_name_plural = _("发放记录")
+        ordering = ["pay_month", "household_no", "txn_no"]
+        indexes = [
+            # The funds rules group a month's payments by household and by account; reconciliation
+            # and the rollup read a month of a region.
+            models.Index(fields=["pay_month", "household_no"], name="payment_month_no_idx"),
+            models.Index(fields=["account_no", "pay_month"], name="payment_account_month_idx"),
+            models.Index(fields=["pay_month", "region_code"], name="payment_month_region_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.txn_no} {self.household_no} {self.pay_month:%Y-%m}"

@@ -1,0 +1,56 @@
+"""The two facts the roll and the funds rules share, as SQL over a household alias and a month
+expression, so "who is paid" and "who should not have been paid" can never drift apart.
+
+Valid on PostgreSQL and SQLite alike; a month is the DATE of its first day.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+from cases.models import AmountHistory
+
+
+def next_month(month_sql: str) -> str:
+    """The first day of the month after `month_sql` (itself a month's first day)."""
+    if connection.vendor == "postgresql":
+        return f"CAST({month_sql} + INTERVAL '1 month' AS DATE)"
+    return f"date({month_sql}, '+1 month')"
+
+
+def month_text(month_sql: str) -> str:
+    """'YYYY-MM' of a month's date."""
+    return f"substr(CAST({month_sql} AS TEXT), 1, 7)"
+
+
+def active_during(h: str, month_sql: str) -> str:
+    """payments.md: status 在保 or 已退出, decided on or before the month's last day (before its
+    first day where the province pays from the month after the decision, PAY_FROM_NEXT_MONTH),
+    and not exited on or before its first day."""
+    decided = (f"{h}.decided_on < {month_sql}" if getattr(settings, "PAY_FROM_NEXT_MONTH", False)
+               else f"{h}.decided_on < {next_month(month_sql)}")
+    return (f"({h}.status IN ('active', 'exited') AND {h}.decided_on IS NOT NULL AND {decided} "
+            f"AND ({h}.exited_on IS NULL OR {h}.exited_on > {month_sql}))")
+
+
+def amount_in_force(h: str, month_sql: str) -> str:
+    """The latest amount of the household's history effective on or before the month (one index
+    probe on (household, effective_month)); a household with no history at all — registered
+    before amounts were kept — has its registered monthly amount (as AMOUNT_MISMATCH reads it)."""
+    ah = AmountHistory._meta.db_table
+    latest = (f"(SELECT a.amount FROM {ah} a WHERE a.household_id = {h}.id AND a.effective_month <= {month_sql} "
+              "ORDER BY a.effective_month DESC, a.id DESC LIMIT 1)")
+    none = f"NOT EXISTS (SELECT 1 FROM {ah} a0 WHERE a0.household_id = {h}.id)"
+    return f"COALESCE({latest}, CASE WHEN {none} THEN {h}.monthly_amount END)"
+
+
+def cents(expr: str) -> str:
+    return f"CAST(ROUND({expr} * 100) AS BIGINT)"
+
+
+def joined(column: str) -> str:
+    """The values of a group joined with ',' in ascending order (the 交易流水号 behind a finding)."""
+    if connection.vendor == "postgresql":
+        return f"string_agg({column}, ',' ORDER BY {column})"
+    # SQLite keeps the order its input arrives in; callers feed it rows sorted by the column.
+    return f"group_concat({column}, ',')"
