@@ -45,6 +45,8 @@ CATALOGUE: list[RuleInfo] = [
     RuleInfo("PAID_AMOUNT_MISMATCH", _("发放金额与核定金额不符"), "D", per_household=True),
     RuleInfo("SHARED_ACCOUNT", _("多户共用账户"), "D", per_household=True, clue_category="贪污侵占"),
     RuleInfo("PAYEE_NOT_MEMBER", _("收款人非家庭成员"), "D", per_household=True, clue_category="贪污侵占"),
+    # raised by a payment verification visit (payments/verification.py), not by a rescreening batch
+    RuleInfo("PAYMENT_VERIFY", _("回访发现问题"), "D", per_household=True, clue_category="截留私分"),
     RuleInfo("HEAD_NOT_MEMBER", _("户主不在家庭成员中"), "C", per_household=True),
     RuleInfo("AMOUNT_MISSING", _("月保障金额缺失"), "C", per_household=True),
 ]
@@ -58,7 +60,7 @@ SEVERITY: list[str] = [
     "HEAD_NOT_MEMBER", "AMOUNT_MISSING",
     # the money: taken or diverted first, then paid where nothing was due, then the wrong amount
     "PAID_DECEASED", "PAID_UNKNOWN", "PAYEE_NOT_MEMBER", "SHARED_ACCOUNT", "PAID_TWICE",
-    "PAID_NOT_ACTIVE", "PAID_AMOUNT_MISMATCH",
+    "PAID_NOT_ACTIVE", "PAID_AMOUNT_MISMATCH", "PAYMENT_VERIFY",
 ]
 assert sorted(SEVERITY) == sorted(BY_CODE), "every rule has exactly one place in the severity order"
 RANK: dict[str, int] = {code: n for n, code in enumerate(SEVERITY)}

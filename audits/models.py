@@ -288,8 +288,9 @@ class FindingState(models.TextChoices):
 
 
 class Finding(models.Model):
-    batch = models.ForeignKey(RescreenBatch, on_delete=models.CASCADE, related_name="findings")
-    chunk = models.ForeignKey(BatchChunk, on_delete=models.CASCADE, related_name="+")
+    # Empty for PAYMENT_VERIFY: a finding a payment verification visit raised, outside any batch.
+    batch = models.ForeignKey(RescreenBatch, on_delete=models.CASCADE, related_name="findings", null=True, blank=True)
+    chunk = models.ForeignKey(BatchChunk, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     rule = models.CharField(_("规则代码"), max_length=24)
     household = models.ForeignKey("cases.Household", on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="findings", verbose_name=_("家庭"), db_constraint=False)

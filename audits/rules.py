@@ -413,18 +413,16 @@ def paid_unknown(ctx: Context):
 
 
 def paid_not_active(ctx: Context):
-    """Not active during the pay month (payments.md), or suspended (停发) for it. Only the current
-    停发 flag is kept, so a suspension counts for D's month, the one month it is known to cover."""
+    """Not active during the pay month (payments.md), or suspended (停发) for it."""
     base, params = _paid(ctx)
-    _first, last = _window(ctx)
     active = pay_sql.active_during("hh", "p.pay_month")
     status = "CASE hh.status " + " ".join(f"WHEN {_q(v)} THEN {_q(str(label))}" for v, label in Status.choices) + " END"
     note = (f"CASE WHEN {active} THEN '该月已停发' ELSE '状态' || {status} || '，审批日期 ' || "
             "COALESCE(CAST(hh.decided_on AS TEXT), '（空）') || CASE WHEN hh.exited_on IS NULL THEN '' "
             "ELSE '，退出日期 ' || CAST(hh.exited_on AS TEXT) END END")
     payments = (f"SELECT p.txn_no, p.household_no, p.pay_month, p.amount, {note} AS note {base.replace('WHERE', f'JOIN {H} hh ON hh.household_no = p.household_no WHERE', 1)} "
-                f"AND (NOT {active} OR (hh.payment_stopped AND p.pay_month = %s))")
-    return _funds(ctx, payments, [*params, last.isoformat()], "'发放记录与低保家庭登记'",
+                f"AND (NOT {active} OR {pay_sql.suspended_in('hh', 'p.pay_month')})")
+    return _funds(ctx, payments, params, "'发放记录与低保家庭登记'",
                   "g.note || '，该月不在保障期内，' || " + _paid_text())
 
 

@@ -47,7 +47,8 @@ def review_queue(user: User, *, batch_id=None, rule: str = "", township: str = "
                  section: str = "A"):
     qs = findings_for(user)
     if batch_id:
-        qs = qs.filter(batch_id=batch_id)
+        # a payment verification's findings belong to no batch: they stay in every batch's queue
+        qs = qs.filter(Q(batch_id=batch_id) | Q(batch__isnull=True))
     if section:
         qs = qs.filter(rule__in=catalogue.codes_of_section(section))
     if rule:

@@ -217,7 +217,7 @@ def _carry_out_change(*, actor: User, finding: Finding, household: Household, ch
                                        effective_month=changes.add_months(exit_on, 1), finding_id=finding.pk,
                                        payload={"member_id": member.pk, "leave_reason": leave})
     return {"remove_member": {"name": member.name, "left_on": exit_on.isoformat(), "change": made.tracking_no,
-                              "amount": str(made.proposed_amount)}}
+                              "amount": f"{made.proposed_amount:.2f}"}}
 
 
 @transaction.atomic

@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Settings refuse to start without keys when DEBUG is off; a bench database needs no real ones.
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("AUDIT_HMAC_KEY", "bench-only")
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 DAY = dt.date(2026, 11, 25)  # a Wednesday: a working day
 

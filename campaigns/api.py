@@ -4,7 +4,7 @@ accept). Every write is one service call; rows outside the caller's jurisdiction
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -117,7 +117,8 @@ class CampaignViewSet(VersionedMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         campaign = service_call(services.campaign_create, actor=request.user, region_code=region.code, **data)
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: serializers.DictField()}, summary=_("补充排查名单（只增不减）"))
+    @extend_schema(request=None, summary=_("补充排查名单（只增不减）"), responses={200: inline_serializer(
+        "CampaignRecomputed", {"added": serializers.IntegerField(help_text=_("新增列入名单的户数"))})})
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
         added = service_call(services.campaign_recompute, actor=request.user, campaign=self.get_object())

@@ -30,7 +30,7 @@ from cases.models import (
     OPEN_APPLICATION_STATES, ProposalDecision, Relation, RelativeFiling, Status,
 )
 from complaints.services import sniff_attachment
-from dibao.audit import audit_record, diff, model_snapshot
+from dibao.audit import audit_change, audit_record, snapshot
 from dibao.models import Role, User
 from dibao.permissions import is_system, require
 from dibao.workdays import add_working_days
@@ -127,31 +127,16 @@ def township_caseworkers(household: Household):
                                region__code__startswith=household.township_code)
 
 
-def _audit(*, actor, app: Application, action: str, before: dict | None, note: str = "") -> None:
-    after = model_snapshot(app, exclude=("created_at", "updated_at"))
-    if before is None:
-        # a new round: its filled fields say what was recorded, the dozens of empty ones nothing
-        after = {key: value for key, value in after.items() if value not in (None, "")}
-    b, a = diff(before, after)
-    audit_record(actor=actor, action=action, object_type="application", object_id=app.pk,
-                 region_code=app.household.region_id, before=b, after=a, note=note or app.tracking_no)
-
-
-def _snapshot(app: Application) -> dict:
-    return model_snapshot(app, exclude=("created_at", "updated_at"))
-
-
 def _set_household(*, actor, app: Application, action: str, data: dict) -> None:
     """The household's decisive facts change here only, as the result of a step: recorded on the
     household (so its own timeline shows the step) with the application's tracking number."""
     household = Household.objects.select_for_update().get(pk=app.household_id)
-    before = model_snapshot(household, exclude=("created_at", "updated_at"))
+    before = snapshot(household)
     for key, value in data.items():
         setattr(household, key, value)
     household.save()
-    b, a = diff(before, model_snapshot(household, exclude=("created_at", "updated_at")))
-    audit_record(actor=actor, action=action, object_type="household", object_id=household.pk,
-                 region_code=household.region_id, before=b, after=a, note=app.tracking_no)
+    audit_change(actor=actor, action=action, obj=household, region_code=household.region_id, before=before,
+                 note=app.tracking_no)
     app.household = household
 
 
@@ -246,7 +231,8 @@ def application_accept(*, actor, household: Household, authorisation, declared_a
     on = _step_date(accepted_on, "accepted_on")
     _require_upload(authorisation, "authorisation", _("签字的家庭经济状况核对授权书扫描件"))
     app = _new_application(actor=actor, household=household, on=on, declared_assets=declared_assets)
-    _audit(actor=actor, app=app, action="application.accept", before=None)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.accept", before=None, note=app.tracking_no)
     _attach(actor=actor, app=app, step=ApplicationStep.ACCEPT, kind=AttachmentKind.AUTHORISATION, upload=authorisation)
     _set_household(actor=actor, app=app, action="application.accept",
                    data={"status": Status.PENDING, "applied_on": on})
@@ -262,11 +248,12 @@ def application_not_accept(*, actor, household: Household, reason: str,
     reason = _text(reason, "reason", _("不予受理的理由"))
     on = _step_date(decided_on, "decided_on")
     app = _new_application(actor=actor, household=household, on=on, declared_assets="")
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_not_accepted, _("不予受理"))
     app.not_accepted_reason = reason
     app.save()
-    _audit(actor=actor, app=app, action="application.not_accept", before=before, note=reason)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.not_accept", before=before, note=reason)
     if household.status == Status.PENDING:
         # a household entered for this application only: it stays on record as 未通过
         _set_household(actor=actor, app=app, action="application.not_accept",
@@ -335,7 +322,7 @@ def application_visit(*, actor, application: Application, investigators: Iterabl
              "visit_assets": _text(assets, "assets", _("财产情况")),
              "visit_members_present": _text(members_present, "members_present", _("在场家庭成员"))}
     _require_upload(survey, "survey", _("双方签字的入户调查表扫描件"))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_visited, _("入户调查"))
     app.investigator_1, app.investigator_2 = people
     app.visited_on = on
@@ -346,7 +333,8 @@ def application_visit(*, actor, application: Application, investigators: Iterabl
         app.appraised_on, app.appraisal_participants, app.appraisal_result = None, "", ""
     app.save()
     app.objections.filter(handled=False).update(handled=True)
-    _audit(actor=actor, app=app, action="application.visit", before=before)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.visit", before=before, note=app.tracking_no)
     _attach(actor=actor, app=app, step=ApplicationStep.VISIT, kind=AttachmentKind.SURVEY, upload=survey)
     for photo in photos:
         _attach(actor=actor, app=app, step=ApplicationStep.VISIT, kind=AttachmentKind.PHOTO, upload=photo)
@@ -369,11 +357,12 @@ def application_appraise(*, actor, application: Application, appraised_on: dt.da
     participants = _text(participants, "participants", _("参加人员"))
     result = _text(result, "result", _("评议结果或表决情况"))
     _require_upload(minutes, "minutes", _("民主评议记录（扫描件）"))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_appraised, _("民主评议"))
     app.appraised_on, app.appraisal_participants, app.appraisal_result = on, participants, result
     app.save()
-    _audit(actor=actor, app=app, action="application.appraise", before=before)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.appraise", before=before, note=app.tracking_no)
     _attach(actor=actor, app=app, step=ApplicationStep.APPRAISE, kind=AttachmentKind.MINUTES, upload=minutes)
     return app
 
@@ -426,7 +415,7 @@ def application_propose(*, actor, application: Application, proposal: str, propo
         raise ValidationError(_("%(r)s，提出审核意见前须先进行民主评议") % {"r": reason})
     on = _step_date(proposed_on, "proposed_on", (app.visited_on, _("入户调查日期")),
                     (app.appraised_on, _("民主评议日期")))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_proposed, _("提出审核意见"))
     app.proposal, app.proposed_by, app.proposed_on = proposal, actor, on
     if proposal == ProposalDecision.APPROVE:
@@ -453,7 +442,8 @@ def application_propose(*, actor, application: Application, proposal: str, propo
     else:
         raise ValidationError({"proposal": _("请选择审核意见：拟批准或拟不予批准")})
     app.save()
-    _audit(actor=actor, app=app, action="application.propose", before=before,
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.propose", before=before,
            note=app.amount_working or app.refusal_reasons)
     _take_check(actor=actor, app=app, stage=CheckStage.PROPOSAL)
     return app
@@ -469,7 +459,7 @@ def application_notice_start(*, actor, application: Application, started_on: dt.
     require(actor, "application.notice", region_code=app.household.region_id)
     _refuse_if_recused(actor, app.household)
     on = _step_date(started_on, "started_on", (app.proposed_on, _("审核意见日期")))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_notice, _("公示"))
     app.notice_started_on, app.notice_by = on, actor
     app.notice_ends_on = on + dt.timedelta(days=notice_days() - 1)
@@ -477,7 +467,8 @@ def application_notice_start(*, actor, application: Application, started_on: dt.
     app.confirm_due_on = add_working_days(app.submitted_on, confirm_working_days())
     app.renotice_due_on = None
     app.save()
-    _audit(actor=actor, app=app, action="application.notice", before=before)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.notice", before=before, note=app.tracking_no)
     return app
 
 
@@ -494,13 +485,14 @@ def application_object(*, actor, application: Application, content: str,
     if app.notice_ends_on and on > app.notice_ends_on:
         raise ValidationError({"received_on": _("公示已于 %(d)s 期满，期满后收到的意见请作为投诉举报登记")
                                % {"d": app.notice_ends_on}})
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_objected, _("登记公示异议"))
     objection = ApplicationObjection.objects.create(application=app, received_on=on, content=content, received_by=actor)
     app.notice_started_on = app.notice_ends_on = app.submitted_on = app.confirm_due_on = None
     app.renotice_due_on = add_working_days(on, renotice_working_days())
     app.save()
-    _audit(actor=actor, app=app, action="application.object", before=before, note=content)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.object", before=before, note=content)
     return objection
 
 
@@ -516,11 +508,12 @@ def application_county_visit(*, actor, application: Application, visited_on: dt.
     _refuse_if_recused(actor, app.household)
     on = _step_date(visited_on, "visited_on", (app.proposed_on, _("审核意见日期")))
     findings = _text(findings, "findings", _("县级入户核查情况"))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_county_visited, _("县级入户核查"))
     app.county_visited_by, app.county_visited_on, app.county_visit_findings = actor, on, findings
     app.save()
-    _audit(actor=actor, app=app, action="application.county_visit", before=before)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.county_visit", before=before, note=app.tracking_no)
     if record:
         _attach(actor=actor, app=app, step=ApplicationStep.COUNTY_VISIT, kind=AttachmentKind.COUNTY_SURVEY,
                 upload=record)
@@ -564,12 +557,13 @@ def application_confirm(*, actor, application: Application, decided_on: dt.date 
     month = (first_month or default_month).replace(day=1)
     if month < app.accepted_on.replace(day=1):
         raise ValidationError({"first_month": _("起始保障月份 %(m)s 早于受理月份") % {"m": f"{month:%Y-%m}"}})
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_approved, _("县级确认"))
     app.decision, app.decided_by, app.decided_on = ApplicationDecision.CONFIRMED, actor, on
     app.decided_amount, app.first_month = app.proposed_amount, month
     app.save()
-    _audit(actor=actor, app=app, action="application.confirm", before=before,
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.confirm", before=before,
            note=_("核定 %(a)s 元/月，%(n)s 人，自 %(m)s 起") % {"a": app.decided_amount, "n": app.covered_persons,
                                                             "m": f"{month:%Y-%m}"})
     _set_household(actor=actor, app=app, action="application.confirm", data={
@@ -594,12 +588,13 @@ def application_refuse(*, actor, application: Application, reasons: str,
     reasons = _text(reasons, "reasons", _("不予批准的理由"))
     on = _step_date(decided_on, "decided_on", (app.proposed_on, _("审核意见日期")))
     _check_decider(actor, app, on)
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_refused, _("不予批准"))
     app.decision, app.decided_by, app.decided_on, app.decision_reasons = ApplicationDecision.REFUSED, actor, on, reasons
     app.refusal_notice_due_on = add_working_days(on, refusal_notice_working_days())
     app.save()
-    _audit(actor=actor, app=app, action="application.refuse", before=before, note=reasons)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.refuse", before=before, note=reasons)
     _set_household(actor=actor, app=app, action="application.refuse", data={
         "status": Status.REJECTED, "decided_on": on, "rejection_reason": reasons[:200]})
     return app
@@ -613,11 +608,12 @@ def application_notify(*, actor, application: Application, notified_on: dt.date 
     app = _fetch(application)
     require(actor, "application.notify", region_code=app.household.region_id)
     on = _step_date(notified_on, "notified_on", (app.decided_on, _("确认日期")))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_notified, _("通知申请家庭"))
     app.family_notified_on, app.notified_by = on, actor
     app.save()
-    _audit(actor=actor, app=app, action="application.notify", before=before)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.notify", before=before, note=app.tracking_no)
     return app
 
 
@@ -630,12 +626,13 @@ def application_extend(*, actor, application: Application, reason: str,
     _refuse_if_recused(actor, app.household)
     reason = _text(reason, "reason", _("延期理由"))
     on = _step_date(extended_on, "extended_on", (app.accepted_on, _("受理日期")))
-    before = _snapshot(app)
+    before = snapshot(app)
     _move(app, app.mark_extended, _("延长办理时限"))
     app.extension_reason, app.extended_by, app.extended_on = reason, actor, on
     app.process_due_on = add_working_days(app.accepted_on, process_working_days(extended=True))
     app.save()
-    _audit(actor=actor, app=app, action="application.extend", before=before, note=reason)
+    audit_change(actor=actor, obj=app, region_code=app.household.region_id,
+                 action="application.extend", before=before, note=reason)
     return app
 
 

@@ -76,10 +76,14 @@ def rerate_detail(request, pk: int):
 def rerate_confirm(request, pk: int):
     rerate = get_scoped_or_404(selectors.rerates(request.user), request.user, pk=pk)
     try:
-        changed = services.rerate_confirm(actor=request.user, rerate=rerate)
+        outcome = services.rerate_confirm(actor=request.user, rerate=rerate)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, _("已确认调标：%(n)d 户金额自 %(m)s 起调整") % {
-            "n": changed, "m": rerate.effective_month.strftime("%Y-%m")})
+            "n": outcome.changed, "m": rerate.effective_month.strftime("%Y-%m")})
+        if outcome.skipped:
+            messages.warning(request, _("%(n)d 户在清单编制后现行金额已有变化（变更或核查已决定），未按本清单调整："
+                                        "%(nos)s。如需调标请重新编制清单。") % {
+                "n": len(outcome.skipped), "nos": "、".join(outcome.skipped)})
     return redirect("cases:rerate_detail", pk=rerate.pk)

@@ -24,10 +24,25 @@ from django_fsm import TransitionNotAllowed
 
 from audits.rules import months_before
 from cases import benefits
-from cases.applications import _refuse_if_recused, _set_household, _step_date, _text, today
+from cases.applications import (
+    _refuse_if_recused,
+    _set_household,
+    _step_date,
+    _text,
+    today,
+)
 from cases.models import (
-    AMOUNT_CHANGE_KINDS, AmountHistory, AmountSource, ChangeKind, ChangeState, Household, HouseholdChange, Member,
-    PaymentSuspension, Relation, Status,
+    AMOUNT_CHANGE_KINDS,
+    AmountHistory,
+    AmountSource,
+    ChangeKind,
+    ChangeState,
+    Household,
+    HouseholdChange,
+    Member,
+    PaymentSuspension,
+    Relation,
+    Status,
 )
 from dibao import idnumber
 from dibao.audit import audit_change, audit_record, diff, model_snapshot

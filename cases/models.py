@@ -162,6 +162,15 @@ class Household(models.Model):
     def township_code(self) -> str:
         return self.region_id[:9]
 
+    @property
+    def payee_id_masked(self) -> str:
+        return idnumber.mask_id(self.payee_id_number)
+
+    @property
+    def account_masked(self) -> str:
+        """Only the last 4 digits: enough for a family to recognise its card."""
+        return f"****{self.account_no[-4:]}" if self.account_no else ""
+
 
 class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members",
@@ -379,6 +388,9 @@ class RerateLine(models.Model):
     new_amount = models.DecimalField(_("新金额"), max_digits=10, decimal_places=2)
     covered_persons = models.PositiveSmallIntegerField(_("保障人数"))
     single_coverage_id_number = models.CharField(_("单人保对象身份证号"), max_length=18, blank=True)
+    # Set at confirmation when the household's amount in force changed after the list was
+    # prepared (a change or review decided meanwhile): the line is skipped, not overwritten.
+    stale = models.BooleanField(_("编制后金额已变化，未调整"), default=False, db_default=False)
 
     class Meta:
         ordering = ["rerate_id", "household_id"]

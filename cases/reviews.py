@@ -7,8 +7,8 @@ next rescreening batch no longer flags the household.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,8 +18,22 @@ from django.utils.translation import gettext as _
 
 from audits import rules as audit_rules
 from cases import benefits, changes
-from cases.applications import _refuse_if_recused, _step_date, _text, check_investigators, today
-from cases.models import Household, HouseholdChange, HouseholdReview, Member, ReviewOutcome, ReviewState, Status
+from cases.applications import (
+    _refuse_if_recused,
+    _step_date,
+    _text,
+    check_investigators,
+    today,
+)
+from cases.models import (
+    Household,
+    HouseholdChange,
+    HouseholdReview,
+    Member,
+    ReviewOutcome,
+    ReviewState,
+    Status,
+)
 from dibao.audit import audit_change, audit_record, snapshot
 from dibao.models import User
 from dibao.permissions import require

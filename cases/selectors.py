@@ -234,3 +234,24 @@ def rerates(user):
             .annotate(line_count=Count("lines"),
                       changed=Count("lines", filter=~Q(lines__new_amount=F("lines__old_amount"))
                                     | Q(lines__old_amount__isnull=True))))
+
+
+def amount_history(user: User, household: Household) -> list:
+    """The household's amounts, newest first, each with the application or change that decided
+    it (`application` / `change`, matched by the tracking number the step writes into the note)
+    and the one in force this month flagged `in_force` — as cases.benefits.amount_in_force
+    defines it: the latest row effective on or before the month."""
+    from cases.benefits import month_start
+    from cases.models import AmountHistory, AmountSource, Application, HouseholdChange
+
+    rows = list(AmountHistory.objects.for_user(user).filter(household=household).select_related("decided_by"))
+    notes = {row.note for row in rows if row.note}
+    applications = {a.tracking_no: a for a in Application.objects.filter(household=household, tracking_no__in=notes)}
+    changes = {c.tracking_no: c for c in HouseholdChange.objects.filter(household=household, tracking_no__in=notes)}
+    this_month = month_start(timezone.localdate())
+    current = next((row for row in rows if row.effective_month <= this_month), None)
+    for row in rows:
+        row.application = applications.get(row.note) if row.source == AmountSource.APPLICATION else None
+        row.change = changes.get(row.note) if row.source == AmountSource.CHANGE else None
+        row.in_force = row is current
+    return rows

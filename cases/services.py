@@ -3,6 +3,7 @@ record in the same transaction; pages, API views, imports and tasks all call the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -211,13 +212,19 @@ def household_stop_payment(*, actor: User, household: Household, reason: str) ->
 
 
 @transaction.atomic
-def household_reveal_id(*, actor: User, household: Household, member: Member | None = None) -> str:
-    """Return a full ID number to a role that may see it, leaving a trace of who looked."""
+def household_reveal_id(*, actor: User, household: Household, member: Member | None = None,
+                        payee: bool = False) -> str:
+    """Return a full ID number (the head's, the payee's or a member's) to a role that may see it,
+    leaving a trace of who looked."""
     if member is not None and member.household_id != household.pk:
         raise PermissionDenied(_("该成员不属于本户"))
+    if member is not None:
+        number = member.id_number
+    else:
+        number = household.payee_id_number if payee else household.head_id_number
     return id_number_reveal(actor=actor, object_type="member" if member else "household",
                             object_id=member.pk if member else household.pk, region_code=household.region_id,
-                            id_number=member.id_number if member else household.head_id_number)
+                            id_number=number)
 
 
 def _check_member_unique(household: Household, id_number: str, exclude_pk=None) -> None:
@@ -376,12 +383,21 @@ def rerate_prepare(*, actor: User, region_code: str, standard: BenefitStandard) 
     return rerate
 
 
+@dataclass(frozen=True)
+class RerateOutcome:
+    changed: int                # households whose new amount took effect
+    skipped: list[str]          # 户编号 of lines left alone: the amount in force moved after preparation
+
+
 @transaction.atomic
-def rerate_confirm(*, actor: User, rerate: Rerate) -> int:
+def rerate_confirm(*, actor: User, rerate: Rerate) -> RerateOutcome:
     """A second county user confirms the whole list: each changed amount goes into the amount
-    history from the standard's first month and becomes the household's amount. Returns how
-    many households changed."""
+    history from the standard's first month and becomes the household's amount. A line whose
+    household's amount changed after the list was prepared (a change or review decided
+    meanwhile) would overwrite that decision, so it is skipped and reported instead."""
     from django.utils import timezone
+
+    from cases.benefits import amounts_in_force_sql
 
     rerate = Rerate.objects.select_for_update().get(pk=rerate.pk)
     require(actor, "rerate.confirm", region_code=rerate.region_id)
@@ -390,24 +406,36 @@ def rerate_confirm(*, actor: User, rerate: Rerate) -> int:
     if rerate.prepared_by_id == actor.pk:
         raise PermissionDenied(_("调标清单由您本人编制，须由另一名县级审核人员确认（编制与确认分离）"))
     now = timezone.now()
+    db_now, prepared_at = now, rerate.prepared_at
+    if connection.vendor != "postgresql":  # Django keeps naive UTC there
+        db_now, prepared_at = (timezone.make_naive(t, dt.timezone.utc) for t in (now, prepared_at))
     ah, h, lines = AmountHistory._meta.db_table, Household._meta.db_table, RerateLine._meta.db_table
-    changed = (f"FROM {lines} l JOIN {h} hh ON hh.id = l.household_id WHERE l.rerate_id = %s "
-               "AND hh.status = 'active' AND (l.old_amount IS NULL OR l.old_amount <> l.new_amount)")
+    joins = f"FROM {lines} l JOIN {h} hh ON hh.id = l.household_id"
+    applies = ("l.rerate_id = %s AND hh.status = 'active' "
+               "AND (l.old_amount IS NULL OR l.old_amount <> l.new_amount)")
     note = _("调标：%(std)s") % {"std": rerate.standard}
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {lines} SET stale = true WHERE id IN (SELECT l.id {joins} "
+            f"LEFT JOIN ({amounts_in_force_sql()}) f ON f.household_id = l.household_id WHERE {applies} AND ("
+            "l.old_amount IS DISTINCT FROM COALESCE(f.amount, hh.monthly_amount) "
+            f"OR EXISTS (SELECT 1 FROM {ah} a WHERE a.household_id = l.household_id AND a.created_at > %s)))",
+            [rerate.effective_month, rerate.pk, prepared_at])
+        changed = f"{joins} WHERE {applies} AND NOT l.stale"
         cursor.execute(
             f"INSERT INTO {ah} (household_id, effective_month, amount, covered_persons, single_coverage_id_number, "
             "source, note, decided_by_id, created_at) SELECT l.household_id, %s, l.new_amount, l.covered_persons, "
             f"l.single_coverage_id_number, %s, %s, %s, %s {changed}",
-            [rerate.effective_month, AmountSource.RERATE, note[:200], actor.pk,
-             now if connection.vendor == "postgresql" else timezone.make_naive(now, dt.timezone.utc), rerate.pk])
+            [rerate.effective_month, AmountSource.RERATE, note[:200], actor.pk, db_now, rerate.pk])
         count = cursor.rowcount
         cursor.execute(
             f"UPDATE {h} SET monthly_amount = x.new_amount FROM (SELECT l.household_id, l.new_amount {changed}) x "
             f"WHERE {h}.id = x.household_id", [rerate.pk])
+    skipped = list(rerate.lines.filter(stale=True).order_by("household__household_no")
+                   .values_list("household__household_no", flat=True))
     Rerate.objects.filter(pk=rerate.pk).update(state=Rerate.State.CONFIRMED, confirmed_by=actor, confirmed_at=now)
     audit_record(actor=actor, action="rerate.confirm", object_type="rerate", object_id=rerate.pk,
-                 region_code=rerate.region_id, after={"households_changed": count,
+                 region_code=rerate.region_id, after={"households_changed": count, "households_skipped": skipped,
                                                       "effective_month": rerate.effective_month.isoformat()},
                  note=note)
-    return count
+    return RerateOutcome(changed=count, skipped=skipped)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import application_views, benefit_views, document_views, views
+from cases import application_views, benefit_views, document_views, dynamic_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -33,4 +33,13 @@ urlpatterns = [
     # standard documents (规范文书): A4 print page and Word download
     path("applications/<int:pk>/documents/<slug:key>/", document_views.document_print, name="document_print"),
     path("applications/<int:pk>/documents/<slug:key>.docx", document_views.document_docx, name="document_docx"),
+    # dynamic management (定期核查, 变更)
+    path("reviews/", dynamic_views.review_list, name="review_list"),
+    path("households/<int:pk>/review/", dynamic_views.review_record, name="review_record"),
+    path("changes/", dynamic_views.change_list, name="change_list"),
+    path("households/<int:pk>/change/", dynamic_views.change_propose, name="change_propose"),
+    path("changes/<int:pk>/", dynamic_views.change_detail, name="change_detail"),
+    path("changes/<int:pk>/documents/<slug:key>/", dynamic_views.change_document_print, name="change_document_print"),
+    path("changes/<int:pk>/documents/<slug:key>.docx", dynamic_views.change_document_docx,
+         name="change_document_docx"),
 ]

@@ -47,6 +47,7 @@ def _detail_context(request, household: Household, revealed: dict | None = None)
         "members": list(household.members.all()),
         "timeline": selectors.household_timeline(request.user, household),
         "filings": list(household.relative_filings.for_user(request.user).select_related("staff")),
+        "amount_history": selectors.amount_history(request.user, household),
         "can_edit": can(request.user, "household.update"),
         "can_reveal": can(request.user, "household.reveal_id"),
         "revealed": revealed or {},
@@ -62,18 +63,21 @@ def household_detail(request, pk: int):
 @permission_required("household.reveal_id")
 @require_POST
 def household_reveal(request, pk: int):
-    """Show one full ID number (the head's, or `member`'s) — an audited act."""
+    """Show one full ID number (the head's, the payee's, or `member`'s) — an audited act."""
     household = get_scoped_or_404(selectors.household_detail(request.user), request.user, pk=pk)
     member = None
     member_id = request.POST.get("member", "")
+    payee = request.POST.get("payee") == "1"
+    if payee and not household.payee_id_number:
+        raise Http404
     if member_id:
         if not member_id.isdigit():
             raise Http404
         member = get_scoped_or_404(Member.objects.filter(household=household), request.user, pk=int(member_id))
-    number = services.household_reveal_id(actor=request.user, household=household, member=member)
+    number = services.household_reveal_id(actor=request.user, household=household, member=member, payee=payee)
     if request.headers.get("HX-Request"):
         return HttpResponse(format_html('<span class="id-full">{}</span>', number))
-    key = f"member-{member.pk}" if member else "head"
+    key = f"member-{member.pk}" if member else "payee" if payee else "head"
     return render(request, "cases/household_detail.html", _detail_context(request, household, {key: number}))
 
 

@@ -14,14 +14,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import MD5, Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audits.catalogue import BY_CODE as RULE_CATALOGUE
 from audits.models import Finding
 from cases.models import Household, Staff, Status
+from dibao import sampling
 from dibao.audit import audit_change, audit_record, diff, snapshot
 from dibao.concurrency import check_version
 from dibao.models import Region, Role, User, natural_code
@@ -722,25 +721,15 @@ def sample_draw(*, actor: User, inspection: Inspection, township: Region, count:
     _require_in_scope(actor, township, "township")
     if len(township.code) != 9 or not township.code.startswith(inspection.region_id):
         raise ValidationError({"township": _("请选择被检查地区内的一个乡镇（街道）")})
-    if (count is None) == (percent is None):
-        raise ValidationError({"count": _("请填写抽查户数或抽查比例（二选一）")})
-    seed = (seed or secrets.token_hex(8)).strip()[:32]
+    seed = sampling.clean_seed(seed)
     population_qs = Household.objects.filter(region__code__startswith=township.code, status=Status.ACTIVE)
     population = population_qs.count()
-    if percent is not None:
-        if not Decimal("0") < percent <= Decimal("100"):
-            raise ValidationError({"percent": _("抽查比例应在 0 到 100 之间")})
-        n = int((Decimal(population) * percent / 100).to_integral_value(rounding="ROUND_CEILING"))
-    else:
-        if count < 1:
-            raise ValidationError({"count": _("抽查户数至少为 1")})
-        n = count
+    n = sampling.sample_size(population, count=count, percent=percent)
     if population == 0:
         raise ValidationError({"township": _("%(t)s 没有在保家庭，无法抽查") % {"t": township.name}})
     sample = HomeSample.objects.create(inspection=inspection, region=township, seed=seed, requested_count=count,
                                        requested_percent=percent, population=population)
-    picked = (population_qs.annotate(_order=MD5(Concat(Value(seed), Cast("id", CharField()))))
-              .order_by("_order").values_list("id", flat=True)[:n])
+    picked = sampling.draw(population_qs, seed=seed, n=n)
     HomeVisit.objects.bulk_create([HomeVisit(sample=sample, household_id=hid) for hid in picked])
     audit_record(actor=actor, action="sample.draw", object_type="homesample", object_id=sample.pk,
                  region_code=township.code, after={"seed": seed, "n": n, "population": population})

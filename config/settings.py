@@ -266,6 +266,11 @@ SPECTACULAR_SETTINGS = {
         "JobStateEnum": "dibao.jobs.JobState",  # imports, batches and export jobs share one lifecycle
         "CampaignStateEnum": "campaigns.models.CampaignState",
         "ScreeningResultEnum": "campaigns.models.ScreeningResult",
+        "ChangeKindEnum": "cases.models.ChangeKind",
+        "ExportKindEnum": "reports.models.ExportJob.Kind",
+        "ChangeStateEnum": "cases.models.ChangeState",
+        "ReviewOutcomeEnum": "cases.models.ReviewOutcome",
+        "ReviewStateEnum": "cases.models.ReviewState",
     },
 }
 

@@ -180,6 +180,8 @@ class AuditAction(models.TextChoices):
     # statistics (reports)
     PAYROLL_CREATE = "payroll.create", _("编制发放名册")
     PAYROLL_APPROVE = "payroll.approve", _("审批发放名册")
+    PAYMENT_VERIFY_DRAW = "payment_verify.draw", _("抽取回访核实样本")
+    PAYMENT_VERIFY_RECORD = "payment_verify.record", _("登记回访核实结果")
     ROLLUP_COMPUTE = "rollup.compute", _("计算月度汇总")
     NOTICE_RELEASE = "notice.release", _("发布长期公示")
     # the platform itself
@@ -209,6 +211,8 @@ class AuditObject(models.TextChoices):
     COMPLAINTS_EXPORT = "complaints_export", _("台账导出")
     PAYMENT_ROLL = "paymentroll", _("发放名册")
     RECONCILIATION = "reconciliation", _("对账")
+    PAYMENT_VERIFICATION = "paymentverification", _("回访核实样本")
+    PAYMENT_VISIT = "paymentvisit", _("回访核实")
     ROLLUP = "rollup", _("月度汇总表")
     ROLLUP_RUN = "rollup_run", _("月度汇总计算")
     FORM = "form", _("统计报表")

@@ -68,6 +68,10 @@ PERMISSIONS: dict[str, tuple[frozenset, object]] = {
     "payroll.view": _p({CR, SV, AD}, gettext_lazy("查看发放名册和对账")),
     "payroll.create": _p({CR, AD}, gettext_lazy("编制发放名册")),
     "payroll.approve": _p({CR, AD}, gettext_lazy("审批发放名册")),
+    # payment verification (回访核实): the county or a supervisor draws the sample, the township calls or visits
+    "payment_verify.view": _p(STAFF, gettext_lazy("查看回访核实")),
+    "payment_verify.draw": _p({CR, SV, AD}, gettext_lazy("抽取回访核实样本")),
+    "payment_verify.record": _p({CW, CR, AD}, gettext_lazy("登记回访核实结果")),
     "payments.import": _p({CR, AD}, gettext_lazy("导入发放记录")),
     # imports
     "import.view": _p({CW, CR, AD}, gettext_lazy("查看数据导入记录")),

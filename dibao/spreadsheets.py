@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
 
@@ -49,6 +50,18 @@ def csv_cell(value):
     """A CSV field that no spreadsheet program will run as a formula (OWASP: prefix `'`)."""
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
+    return value
+
+
+def cell_text(value: str) -> str:
+    """A string as XlsxWriter (constant_memory) must be given it to store exactly that text.
+
+    XlsxWriter writes a string that starts with `<r>` and ends with `</r>` into the sheet XML
+    unescaped, as a ready-made rich string: a cell value such as `<r>…</r></is></c><c><f>HYPERLINK(…)`
+    would become a live formula. Such a value is handed over as a rich string we built ourselves,
+    its text escaped, so it still reads back as the text the user typed."""
+    if value.startswith("<r>") and value.endswith("</r>"):
+        return f'<r><t xml:space="preserve">{xml_escape(value)}</t></r>'
     return value
 
 
@@ -102,7 +115,7 @@ class Sheet:
 
     def write_header(self, row: int) -> None:
         for index, column in enumerate(self.columns):
-            self.ws.write_string(row, index, column.header,
+            self.ws.write_string(row, index, cell_text(column.header),
                                  self.book.fmt("required_header" if column.required else "header"))
 
     def _writer(self, kind: str):
@@ -112,7 +125,7 @@ class Sheet:
         ws = self.ws
 
         def text(r, c, v, f):
-            return ws.write_string(r, c, v if isinstance(v, str) else str(v), f)
+            return ws.write_string(r, c, cell_text(v if isinstance(v, str) else str(v)), f)
 
         if kind in ("id", "text"):
             return text
@@ -193,7 +206,7 @@ class Workbook:
         if last > 0:
             ws.merge_range(0, 0, 0, last, title, self.fmt("title"))
         else:
-            ws.write_string(0, 0, title, self.fmt("title"))
+            ws.write_string(0, 0, cell_text(title), self.fmt("title"))
         half = max(1, len(columns) // 2)
         unit_text, date_text = f"填报单位：{unit}", f"填报日期：{filled_on:%Y-%m-%d}"
         if exported_by:
@@ -201,11 +214,11 @@ class Workbook:
         if half > 1:
             ws.merge_range(1, 0, 1, half - 1, unit_text, self.fmt("line"))
         else:
-            ws.write_string(1, 0, unit_text, self.fmt("line"))
+            ws.write_string(1, 0, cell_text(unit_text), self.fmt("line"))
         if last > half:
             ws.merge_range(1, half, 1, last, date_text, self.fmt("line_right"))
         else:
-            ws.write_string(1, half, date_text, self.fmt("line_right"))
+            ws.write_string(1, half, cell_text(date_text), self.fmt("line_right"))
         sheet.write_header(FORM_HEADER_ROWS - 1)
         return sheet
 

@@ -453,6 +453,32 @@ def _decision_checks(kind: Kind, present: list[str], report: Report, legacy: boo
     return 0
 
 
+_MEMBERS_OF_ACTIVE = "在保家庭的成员收入和人口变化须通过定期核查或变更办理"
+
+
+def _composition_checks(kind: Kind, present: list[str], report: Report) -> None:
+    """Members' incomes and composition drive the amount, so a members file may not change the
+    income of a member of a 在保 household nor add one to it (workflow.md "Separation of
+    duties"); its descriptive columns stay importable. An admin's legacy migration is exempt."""
+    from cases.models import Household, Member, Status
+
+    stage = stage_name(kind)
+    active = (f"JOIN {q(Household._meta.db_table)} h ON h.household_no = s.household_no "
+              f"AND h.status = '{Status.ACTIVE.value}' "
+              f"LEFT JOIN {q(Member._meta.db_table)} m ON m.household_id = h.id AND m.id_number = s.id_number")
+    if "monthly_income" in present:
+        _check(report, stage=stage, column=kind.column("monthly_income"), value="s.monthly_income", joins=active,
+               where="s.ok AND m.id IS NOT NULL AND s.monthly_income IS DISTINCT FROM m.monthly_income", params=[],
+               zh=f"本户在保，导入不能改变成员月收入（文件中为 {{value}}）：{_MEMBERS_OF_ACTIVE}",
+               en="the household is 在保: a member's income changes only through a review or a change",
+               order=kind.columns.index(kind.column("monthly_income")))
+    _check(report, stage=stage, column=kind.column("id_number"), value="s.id_number", joins=active,
+           where="s.ok AND m.id IS NULL", params=[],
+           zh=f"本户在保，导入不能新增成员 {{value}}：{_MEMBERS_OF_ACTIVE}",
+           en="the household is 在保: members are added only through a review or a change",
+           order=kind.columns.index(kind.column("id_number")))
+
+
 def _database_checks(kind: Kind, present: list[str], prefix: str | None, report: Report, batch: bool) -> None:
     region_t, household_t, staff_t = _tables()
     scope = [prefix + "%"] if prefix is not None else []
@@ -583,6 +609,8 @@ def validate(kind: Kind, source: Source, *, prefix: str | None, batch: bool = Fa
         return Staged(kind, present, 0, 0, report, batch)
     _database_checks(kind, present, prefix, report, batch)
     legacy_rows = _decision_checks(kind, present, report, legacy) if kind.key == "households" else 0
+    if kind.key == "members" and not legacy:
+        _composition_checks(kind, present, report)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {q(stage_name(kind))} WHERE NOT {q('ok')}")
         invalid = cursor.fetchone()[0]

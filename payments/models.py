@@ -120,3 +120,91 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.txn_no} {self.household_no} {self.pay_month:%Y-%m}"
+
+
+class PaymentVerification(models.Model):
+    """回访核实样本: a reproducible random sample of one township's households paid in a month
+    (dibao/sampling.py: the same seed over the same payments draws the same households)."""
+
+    month = models.DateField(_("发放月份"), help_text=_("该月 1 日"))
+    region_code = models.CharField(_("乡镇"), max_length=9)
+    seed = models.CharField(_("随机种子"), max_length=32)
+    requested_count = models.PositiveIntegerField(_("抽取户数"), null=True, blank=True)
+    requested_percent = models.DecimalField(_("抽取比例（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    population = models.PositiveIntegerField(_("当月已发放户数"))
+    drawn_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("抽取人"))
+    drawn_at = models.DateTimeField(_("抽取时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("回访核实样本")
+        verbose_name_plural = _("回访核实样本")
+        ordering = ["-month", "region_code"]
+        constraints = [models.UniqueConstraint(fields=["month", "region_code"], name="verification_unique_month_town")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.region_code}"
+
+    @property
+    def month_text(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class VisitMethod(models.TextChoices):
+    CALL = "call", _("电话回访")
+    VISIT = "visit", _("入户回访")
+
+
+class VisitOutcome(models.TextChoices):
+    PENDING = "pending", _("待回访")
+    UNREACHED = "unreached", _("未联系上")
+    FULL = "full", _("足额收到")
+    SHORT = "short", _("收到金额不足")
+    NONE = "none", _("未收到")
+    NOT_OWN = "not_own", _("账户非本户所有")
+
+    @classmethod
+    def answered(cls) -> list[str]:
+        return [cls.FULL, cls.SHORT, cls.NONE, cls.NOT_OWN]
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        return [cls.SHORT, cls.NONE, cls.NOT_OWN]
+
+
+class PaymentVisit(models.Model):
+    """One sampled household: the month's payment to it and what the family said."""
+
+    verification = models.ForeignKey(PaymentVerification, on_delete=models.CASCADE, related_name="visits")
+    household = models.ForeignKey("cases.Household", on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("低保家庭"))
+    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("发放记录"))
+    amount_paid = models.DecimalField(_("当月实发金额"), max_digits=12, decimal_places=2)
+    method = models.CharField(_("回访方式"), max_length=8, choices=VisitMethod.choices, blank=True)
+    result = models.CharField(_("回访结果"), max_length=10, choices=VisitOutcome.choices,
+                              default=VisitOutcome.PENDING)
+    amount_received = models.DecimalField(_("实际收到金额"), max_digits=12, decimal_places=2, null=True, blank=True,
+                                          validators=[non_negative])
+    visited_on = models.DateField(_("回访日期"), null=True, blank=True)
+    note = models.CharField(_("情况说明"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey("dibao.User", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("登记人"))
+    recorded_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+    finding = models.ForeignKey("audits.Finding", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("回访发现问题"))
+
+    objects = ScopedQuerySet.as_manager()
+    region_field = "verification__region_code"
+
+    class Meta:
+        verbose_name = _("回访核实")
+        verbose_name_plural = _("回访核实")
+        ordering = ["verification_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["verification", "household"], name="payment_visit_unique")]
+
+    @property
+    def is_final(self) -> bool:
+        return self.result in VisitOutcome.answered()

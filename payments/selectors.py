@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Household
 from dibao.permissions import region_name
 from payments import sql
-from payments.models import Payment, PaymentLine, PaymentRoll, PaymentStatus
+from payments.models import (Payment, PaymentLine, PaymentRoll, PaymentStatus, PaymentVerification,
+                             VisitOutcome)
 
 ZERO = Decimal("0.00")
 RECONCILIATION_GROUPS = [
@@ -171,3 +172,23 @@ def rollup_metrics(*, start: dt.date, end: dt.date) -> dict[str, dict]:
     for row in anomalies:
         result.setdefault(row["town"], {})["payment_anomalies"] = row["n"]
     return result
+
+
+def verifications_for(user):
+    """Each township's sample of a month, with the households drawn, answered and with a problem."""
+    return (PaymentVerification.objects.for_user(user).select_related("drawn_by")
+            .annotate(drawn=Count("visits"),
+                      answered=Count("visits", filter=Q(visits__result__in=VisitOutcome.answered())),
+                      problems=Count("visits", filter=Q(visits__result__in=VisitOutcome.problems()))))
+
+
+def with_rates(verifications) -> list:
+    """The rows of `verifications_for` with answer rate (answered / drawn) and problem rate (problems /
+    answered) in percent; None while nothing is drawn or answered."""
+    def pct(part, whole):
+        return None if not whole else (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
+
+    rows = list(verifications)
+    for v in rows:
+        v.answer_rate, v.problem_rate = pct(v.answered, v.drawn), pct(v.problems, v.answered)
+    return rows

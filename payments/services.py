@@ -57,10 +57,10 @@ def _fill(roll: PaymentRoll) -> None:
             f"SELECT h.id, h.household_no, {payee_name} AS payee_name, "
             "CASE WHEN h.payee_id_number = '' THEN h.head_id_number ELSE h.payee_id_number END AS payee_id, "
             f"h.account_no, h.bank_name, {amount} AS amount, h.region_code FROM {H} h "
-            f"WHERE {sql.active_during('h', month)} AND NOT h.payment_stopped AND {region}) x "
+            f"WHERE {sql.active_during('h', month)} AND NOT {sql.suspended_in('h', month)} AND {region}) x "
             "WHERE x.amount > 0",
-            # the month: the line's own, then in the amount in force, the decision and the exit tests
-            [roll.pk, m, m, m, m, *region_params])
+            # the month: the line's own, then in the amount in force, the decision and exit tests, the 停发 test
+            [roll.pk, m, m, m, m, m, m, *region_params])
 
 
 def _totals(roll: PaymentRoll) -> None:

@@ -1,4 +1,4 @@
-"""The two facts the roll and the funds rules share, as SQL over a household alias and a month
+"""The three facts the roll and the funds rules share, as SQL over a household alias and a month
 expression, so "who is paid" and "who should not have been paid" can never drift apart.
 
 Valid on PostgreSQL and SQLite alike; a month is the DATE of its first day.
@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
-from cases.models import AmountHistory
+from cases.models import AmountHistory, PaymentSuspension
 
 
 def next_month(month_sql: str) -> str:
@@ -31,6 +31,16 @@ def active_during(h: str, month_sql: str) -> str:
                else f"{h}.decided_on < {next_month(month_sql)}")
     return (f"({h}.status IN ('active', 'exited') AND {h}.decided_on IS NOT NULL AND {decided} "
             f"AND ({h}.exited_on IS NULL OR {h}.exited_on > {month_sql}))")
+
+
+def suspended_in(h: str, month_sql: str) -> str:
+    """停发 for the month: a recorded suspension covers it (from_month ≤ M ≤ to_month, open-ended while
+    not resumed); a household flagged 停发 with no suspension on record (registered before the history
+    was kept, or imported) counts as suspended in every month until it is resumed through a change."""
+    s = PaymentSuspension._meta.db_table
+    return (f"(EXISTS (SELECT 1 FROM {s} s WHERE s.household_id = {h}.id AND s.from_month <= {month_sql} "
+            f"AND (s.to_month IS NULL OR s.to_month >= {month_sql})) "
+            f"OR ({h}.payment_stopped AND NOT EXISTS (SELECT 1 FROM {s} s0 WHERE s0.household_id = {h}.id)))")
 
 
 def amount_in_force(h: str, month_sql: str) -> str:

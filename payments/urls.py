@@ -11,4 +11,8 @@ urlpatterns = [
     path("rolls/<int:pk>/export/", views.roll_export, name="roll_export"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("reconciliation/export/", views.reconciliation_export, name="reconciliation_export"),
+    path("verification/", views.verification_list, name="verification_list"),
+    path("verification/draw/", views.verification_draw, name="verification_draw"),
+    path("verification/<int:pk>/", views.verification_detail, name="verification_detail"),
+    path("verification/visits/<int:pk>/record/", views.visit_record, name="visit_record"),
 ]

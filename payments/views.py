@@ -1,5 +1,5 @@
 """Pages of the payments app: payment rolls (list, detail with township totals, make, approve,
-bank file) and reconciliation (page and workbook). The services check the row they act on."""
+bank file), reconciliation (page and workbook) and payment verification (sample, visits, rates). The services check the row they act on."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +20,10 @@ from dibao.permissions import can, permission_required, require
 from dibao.scoping import get_scoped_or_404
 from dibao.spreadsheets import XLSX_CONTENT_TYPE
 from payments import selectors, services
+from payments import verification as verification_services
 from payments.exports import write_reconciliation_xlsx
-from payments.models import PaymentRoll
+from payments.forms import VerificationDrawForm, VisitRecordForm
+from payments.models import PaymentRoll, PaymentVisit
 from reports.metrics import parse_month, previous_month
 
 
@@ -133,3 +135,76 @@ def reconciliation_export(request):
     response["Content-Disposition"] = (f'attachment; filename="reconciliation-{result.month:%Y-%m}-'
                                        f'{result.region_code or "all"}.xlsx"')
     return response
+
+
+# --- payment verification (回访核实) ----------------------------------------------------------
+
+@permission_required("payment_verify.view")
+def verification_list(request):
+    rows = selectors.verifications_for(request.user)
+    month = request.GET.get("month", "")
+    try:
+        rows = rows.filter(month=parse_month(month)) if month else rows
+    except ValueError:
+        month = ""
+    page = paginate(rows, request.GET.get("page"), 50)
+    page.object_list = selectors.with_rates(page.object_list)
+    form = VerificationDrawForm(initial={"month": f"{_month(request):%Y-%m}", "township": (
+        request.user.region_id if request.user.region_id and len(request.user.region_id) == 9 else "")})
+    return render(request, "payments/verification_list.html", {"page": page, "form": form, "month": month})
+
+
+@permission_required("payment_verify.draw")
+@require_POST
+def verification_draw(request):
+    form = VerificationDrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(f"{form.fields[k].label}：{m}" for k, errs in form.errors.items()
+                                         for m in errs))
+        return redirect("payments:verification_list")
+    try:
+        verification = verification_services.verification_draw(actor=request.user, **form.cleaned_data)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+        return redirect("payments:verification_list")
+    messages.success(request, _("已抽取 %(n)d 户（种子 %(seed)s）") % {"n": verification.visits.count(),
+                                                                  "seed": verification.seed})
+    return redirect("payments:verification_detail", pk=verification.pk)
+
+
+def _verification_page(request, verification, *, invalid: tuple[int, VisitRecordForm] | None = None):
+    """The sample with a recording form on each visit still open; `invalid`: (visit id, its failed form)."""
+    visits = list(verification.visits.select_related("household", "payment", "recorded_by")
+                  .order_by("household__household_no"))
+    recording = can(request.user, "payment_verify.record")
+    for visit in visits:
+        visit.form = None
+        if recording and not visit.is_final:
+            visit.form = invalid[1] if invalid and invalid[0] == visit.pk else VisitRecordForm(auto_id=f"v{visit.pk}-%s")
+    return render(request, "payments/verification_detail.html", {"verification": verification, "visits": visits})
+
+
+@permission_required("payment_verify.view")
+def verification_detail(request, pk):
+    verification = get_scoped_or_404(selectors.verifications_for(request.user), request.user, pk=pk)
+    return _verification_page(request, verification)
+
+
+@permission_required("payment_verify.record")
+@require_POST
+def visit_record(request, pk):
+    visit = get_scoped_or_404(PaymentVisit.objects.select_related("verification"), request.user, pk=pk)
+    form = VisitRecordForm(request.POST, auto_id=f"v{visit.pk}-%s")
+    if form.is_valid():
+        try:
+            verification_services.visit_record(actor=request.user, visit=visit, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied as exc:
+            messages.error(request, _errors(exc))
+            return redirect("payments:verification_detail", pk=visit.verification_id)
+        else:
+            messages.success(request, _("已登记户 %(no)s 的回访结果") % {"no": visit.household.household_no})
+            return redirect("payments:verification_detail", pk=visit.verification_id)
+    verification = selectors.verifications_for(request.user).get(pk=visit.verification_id)
+    return _verification_page(request, verification, invalid=(visit.pk, form))

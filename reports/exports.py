@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audits.catalogue import rule_name
-from campaigns.selectors import screening_form_cells
+from campaigns.selectors import screening_form_annotations, screening_form_cells
 from cases.models import Household, Member, Status
 from dibao.jobs import Claim, job_claim
 from dibao.downloads import stored_name
@@ -178,15 +178,17 @@ def _write_screening(*, region, start, end, target, full_ids, filled_on, progres
         sheet = book.form_sheet(sheet_name, title=f"{region.name}农村低保排查情况统计表{suffix}", unit=unit,
                            filled_on=filled_on or timezone.localdate(), columns=_screening_columns(annex))
         rows = (querysets[annex].order_by("region_id", "household_no")
-                .annotate(persons=Coalesce(Subquery(persons), 0), village=F("region__name"))
+                .annotate(persons=Coalesce(Subquery(persons), 0), village=F("region__name"),
+                          **screening_form_annotations(annex=annex, start=start, end=end))
                 .values("id", "region_id", "village", "household_no", "head_name", "head_id_number", "persons",
-                        "monthly_amount", "exited_on", "exit_reason", "applied_on", "rejection_reason"))
+                        "monthly_amount", "exited_on", "exit_reason", "applied_on", "rejection_reason",
+                        "record_id", "flagged"))
         township_names = {} if township_level else dict(
             Region.objects.filter(code__startswith=region.code, level=Region.Level.TOWNSHIP).values_list("code", "name"))
         n = persons_total = problems = 0
         amount_total = Decimal("0")
         for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
-            results = screening_form_cells([r["id"] for r in chunk], annex=annex, start=start, end=end)
+            results = screening_form_cells(chunk)
             for r in chunk:
                 n += 1
                 village = r["village"]

@@ -13,13 +13,16 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import CharField, Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Substr
 
 from cases.models import Household, Member, RelativeFiling, Status
+from dibao.models import Region
 from reports.models import METRIC_KEYS, MONEY_METRICS
+from reports.rollup import add_into, locate, roll_up
 
 Figures = dict[str, dict[str, int | Decimal]]
 
@@ -87,14 +90,15 @@ def registry_figures(*, start: dt.date, end: dt.date, scope: str = "") -> Figure
     return figures
 
 
-def filing_figures(*, start: dt.date, end: dt.date) -> Figures:
+def filing_figures(*, start: dt.date, end: dt.date, scope: str = "") -> Figures:
     """Close-relative filings made in the month and up to its end.
 
     A filing counts where the relative's household is; a filing without a household
     counts where the filing staff member works (which may be a county or above).
     """
     rows = (RelativeFiling.objects.filter(filed_on__lte=end)
-            .annotate(t=_township(Coalesce("household__region_id", "staff__region_id")))
+            .annotate(at=Coalesce("household__region_id", "staff__region_id")).filter(at__startswith=scope)
+            .annotate(t=_township("at"))
             .values("t").order_by("t").annotate(
                 relatives_filed=Count("id", filter=Q(filed_on__gte=start)),
                 relatives_filed_total=Count("id")))
@@ -118,6 +122,44 @@ def external_figures(*, start: dt.date, end: dt.date) -> tuple[list[Figures], di
                                      (applications, APPLICATIONS_KEYS), (payments, PAYMENTS_KEYS))]
     return [*sources, recovered_twice(start=start, end=end)], audits_selectors.findings_raised_by_rule(
         start=start, end=end)
+
+
+@dataclass
+class Subtree:
+    values: dict[str, dict]  # per region of the subtree: its own-level items + its children's, rolled up
+    own: dict[str, dict]  # per region and ancestor: the items attached to that region itself
+    rules: dict[str, dict]  # new findings by rule, rolled up like `values`
+
+
+def subtree_figures(*, start: dt.date, end: dt.date, scope: str, regions: set[str],
+                    ancestors: set[str] = frozenset()) -> Subtree:
+    """The figures of [start, end] for `regions` (the subtree `scope`, down to townships), rolled
+    up from the townships, without storing anything: the monthly snapshot stores them, the
+    dashboard shows the current month from them. `ancestors` (snapshot rows above the scope) get
+    their own-level items only; the snapshot re-derives them from their stored children."""
+    known = set(regions) | set(ancestors)
+    top = min(ancestors, key=len) if ancestors else scope
+    # Items are placed on the region they belong to in the whole tree, so an item of a
+    # sibling township never lands on a shared ancestor's own level; only items of this
+    # subtree or of the ancestors themselves are kept.
+    tree = known | set(Region.objects.filter(level__lte=Region.Level.TOWNSHIP, code__startswith=top)
+                       .values_list("code", flat=True)) if ancestors else known
+    external, by_rule = external_figures(start=start, end=end)
+    sources = [registry_figures(start=start, end=end, scope=scope), filing_figures(start=start, end=end, scope=top),
+               *external]
+    own: dict[str, dict] = {code: {} for code in known}
+    rules: dict[str, dict] = {code: {} for code in known}
+    for code, figures in merge(sources).items():
+        target = locate(code, tree)
+        if target in known:
+            add_into(own[target], figures)
+    for code, counts in by_rule.items():
+        target = locate(code, tree)
+        if target in known:
+            add_into(rules[target], counts)
+    values = {code: dict(own[code]) for code in regions}
+    roll_up(values, rules, targets=set(regions))
+    return Subtree(values=values, own=own, rules=rules)
 
 
 def recovered_twice(*, start: dt.date, end: dt.date) -> Figures:

@@ -5,13 +5,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.http import Http404
+from django.utils import timezone
 
 from cases.models import Household, Member
 from dibao.models import Region, User
 from dibao.scoping import get_scoped_or_404
 from reports import metrics
 from reports.models import ExportJob, RollupRow, RollupRun
-from reports.rollup import check_level_sums
+from reports.rollup import check_level_sums, level_of, normalise
 
 DASHBOARD_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY, Region.Level.TOWNSHIP)
 TREND_MONTHS = 12
@@ -51,6 +52,7 @@ class Dashboard:
     region: Region
     month: dt.date | None
     months: list[dt.date]
+    live: bool = False
     row: RollupRow | None = None
     trend: list[tuple[dt.date, RollupRow | None]] = field(default_factory=list)
     children: list[RollupRow] = field(default_factory=list)
@@ -62,36 +64,62 @@ class Dashboard:
     def review_done(self) -> int:
         return (self.row.findings_confirmed + self.row.findings_dismissed) if self.row else 0
 
+    @property
+    def month_query(self) -> str:
+        """The query string that keeps a link on this month; none for the live current month."""
+        return "" if self.live or self.month is None else f"?month={self.month:%Y-%m}"
+
 
 def _shift(month: dt.date, months: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def live_rows(region: Region, *, today: dt.date) -> dict[str, RollupRow]:
+    """The current month up to `today` for the region and its subtree, computed as the snapshot
+    would compute it but not stored: unsaved rows, so the page reads them like snapshot rows."""
+    month = today.replace(day=1)
+    regions = dict(Region.objects.filter(level__lte=Region.Level.TOWNSHIP, code__startswith=region.code)
+                   .values_list("code", "name"))
+    computed = metrics.subtree_figures(start=month, end=today, scope=region.code, regions=set(regions))
+    return {code: RollupRow(month=month, region_code=code, level=level_of(code), region_name=name,
+                            findings_by_rule=computed.rules[code], **normalise(computed.values[code]))
+            for code, name in regions.items()}
+
+
 def dashboard(user: User, *, region_code: str | None = None, month: str | None = None) -> Dashboard:
+    """A month of the region: by default the current month, live; a month picked from the list
+    is read from its frozen snapshot (the current month too, once someone has frozen it)."""
     region = dashboard_region(user, region_code)
     months = months_with_snapshot(region)
+    today = timezone.localdate()
+    current = today.replace(day=1)
     chosen = None
     if month:
         try:
             chosen = metrics.parse_month(month)
         except ValueError:
             chosen = None
-    chosen = chosen or (months[0] if months else None)
+    live = chosen is None or (chosen == current and chosen not in months)
+    chosen = chosen or current
     scope = user.scope_prefix or ""
-    board = Dashboard(region=region, month=chosen, months=months,
+    board = Dashboard(region=region, month=chosen, months=months, live=live,
                       ancestors=[r for r in region.ancestors() if r.code.startswith(scope) or not scope])
-    if chosen is None:
-        return board
-    board.row = RollupRow.objects.filter(month=chosen, region_code=region.code).first()
-    first = _shift(chosen, -(TREND_MONTHS - 1))
-    by_month = {r.month: r for r in RollupRow.objects.filter(region_code=region.code, month__range=(first, chosen))}
-    board.trend = [(m, by_month.get(m)) for m in (_shift(first, i) for i in range(TREND_MONTHS))]
     child_codes = list(Region.objects.filter(parent_id=region.code, level__in=DASHBOARD_LEVELS)
                        .values_list("code", flat=True))
-    board.children = list(RollupRow.objects.filter(month=chosen, region_code__in=child_codes).order_by("region_code"))
-    board.problems = check_level_sums(RollupRow.objects.filter(month=chosen, region_code__startswith=region.code))
-    board.runs = list(RollupRun.objects.filter(month=chosen).order_by("-computed_at")[:5])
+    first = _shift(chosen, -(TREND_MONTHS - 1))
+    by_month = {r.month: r for r in RollupRow.objects.filter(region_code=region.code, month__range=(first, chosen))}
+    if live:
+        rows = live_rows(region, today=today)
+        board.row = by_month[current] = rows[region.code]
+        board.children = [rows[code] for code in sorted(child_codes)]
+    else:
+        board.row = RollupRow.objects.filter(month=chosen, region_code=region.code).select_related("run").first()
+        board.children = list(RollupRow.objects.filter(month=chosen, region_code__in=child_codes)
+                              .order_by("region_code"))
+        board.problems = check_level_sums(RollupRow.objects.filter(month=chosen, region_code__startswith=region.code))
+        board.runs = list(RollupRun.objects.filter(month=chosen).order_by("-computed_at")[:5])
+    board.trend = [(m, by_month.get(m)) for m in (_shift(first, i) for i in range(TREND_MONTHS))]
     return board
 
 

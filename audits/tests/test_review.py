@@ -32,25 +32,34 @@ def flagged(regions):
             "there": batch.findings.get(rule="DECEASED", id_number=there.id_number), "member": here}
 
 
-def test_reviewer_confirms_with_exit_and_household_shows_trace(flagged, users, client_for):
+def test_reviewer_confirms_a_death_with_removal_and_household_shows_trace(flagged, users, client_for):
+    """A member's death removes that member with the recomputed amount, never the whole household."""
+    from cases.models import BenefitStandard, Member
+
+    BenefitStandard.objects.create(region_id="22", category="rural", monthly_standard=Decimal("490"),
+                                   effective_from=dt.date(2020, 1, 1))
     finding = flagged["here"]
     client = client_for(users["reviewer"])
     page = client.get(reverse("audits:finding_detail", args=[finding.pk]))
     assert page.status_code == 200 and "死亡人员数据 v1：死亡日期 2026-01-05" in page.content.decode()
+    assert 'value="remove_member"' in page.content.decode() and 'value="exit"' not in page.content.decode()
     response = client.post(reverse("audits:finding_detail", args=[finding.pk]), {
-        "decision": "confirm", "reason": "经核实本人已于 2026-01-05 死亡", "exit": "on", "exit_on": "2026-11-01",
-        "exit_reason": "死亡", "stop_payment": "on", "recover": "on", "recover_amount": "980.00"})
+        "decision": "confirm", "reason": "经核实本人已于 2026-01-05 死亡", "change": "remove_member",
+        "exit_on": "2026-01-05", "exit_reason": "死亡", "stop_payment": "on", "recover": "on",
+        "recover_amount": "980.00"})
     assert response.status_code == 302
     finding.refresh_from_db()
     household = Household.objects.get(pk=finding.household_id)
     assert finding.state == FindingState.CONFIRMED and finding.funds_recovered == Decimal("980.00")
-    assert household.status == Status.EXITED and household.exited_on == dt.date(2026, 11, 1)
+    assert household.status == Status.ACTIVE and household.monthly_amount == Decimal("490")
+    assert not Member.objects.filter(pk=flagged["member"].pk).exists()
     assert household.payment_stopped
     actions = set(AuditRecord.objects.filter(object_type="household", object_id=str(household.pk))
                   .values_list("action", flat=True))
     assert {"finding.confirm", "household.update"} <= actions
     page = client.get(reverse("audits:finding_detail", args=[finding.pk])).content.decode()
-    assert "确认疑点" in page and "在保 → 已退出" in page and "finding.confirm" not in page
+    assert "确认疑点" in page and "已办理减员：赵五（2026-01-05），重新核定月保障金额 490.00 元" in page
+    assert "finding.confirm" not in page
 
 
 def test_dismiss_needs_reason_and_decides_once(flagged, users):

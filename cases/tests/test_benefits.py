@@ -220,7 +220,7 @@ def test_rerate_lists_old_and_new_and_a_second_county_user_confirms(users, rerat
         services.rerate_confirm(actor=reviewer, rerate=rerate)
     with pytest.raises(PermissionDenied):
         services.rerate_confirm(actor=users["reviewer_other"], rerate=rerate)  # another county
-    assert services.rerate_confirm(actor=second, rerate=rerate) == 2
+    assert services.rerate_confirm(actor=second, rerate=rerate).changed == 2
     assert Household.objects.get(pk=h1.pk).monthly_amount == D("740")
     history = AmountHistory.objects.get(household=h2)
     assert (history.effective_month, history.amount, history.covered_persons, history.source,

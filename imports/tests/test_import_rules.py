@@ -115,7 +115,7 @@ def test_each_import_is_one_audit_record_with_counts(tmp_path, users):
 
 
 def test_members_staff_and_relatives(tmp_path, users):
-    hh = HouseholdFactory(household_no="H100", with_head=False)
+    hh = HouseholdFactory(household_no="H100", with_head=False, status="pending")
     a, b = make_id(), make_id()
     members = write_csv(tmp_path / "m.csv", ["户编号", "姓名", "身份证号", "与户主关系", "残疾等级", "重病", "月收入"],
                         [["H100", "户主", a, "本人", "", "否", ""], ["H100", "孩子", b, "子女", "二级", "是", "100"]])
@@ -227,7 +227,7 @@ def test_every_bad_row_is_listed_and_a_dry_run_still_counts_good_rows(tmp_path, 
 
 
 def test_member_of_unknown_household(tmp_path, users):
-    HouseholdFactory(household_no="H100", with_head=False)
+    HouseholdFactory(household_no="H100", with_head=False, status="pending")
     path = write_csv(tmp_path / "m.csv", ["户编号", "姓名", "身份证号", "与户主关系"],
                      [["H100", "甲", make_id(), "本人"], ["H404", "乙", make_id(), "子女"]])
     job = run(users["caseworker_a"], "members", path)
@@ -237,7 +237,7 @@ def test_member_of_unknown_household(tmp_path, users):
 
 
 def test_member_id_unique_within_household(tmp_path, users):
-    HouseholdFactory(household_no="H100", with_head=False)
+    HouseholdFactory(household_no="H100", with_head=False, status="pending")
     same = make_id()
     path = write_csv(tmp_path / "m.csv", ["户编号", "姓名", "身份证号", "与户主关系"],
                      [["H100", "甲", same, "本人"], ["H100", "乙", same, "子女"]])

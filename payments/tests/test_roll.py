@@ -45,6 +45,20 @@ def test_membership_at_the_month_boundaries(users):
     assert roll.households == 3 and roll.total == Decimal("2940.00")
 
 
+def test_a_suspension_counts_for_the_months_it_covered_after_payment_resumed(users):
+    from cases.models import PaymentSuspension
+
+    resumed = HouseholdFactory(payment_stopped=False)  # 停发 for September and October, resumed in November
+    PaymentSuspension.objects.create(household=resumed, from_month=dt.date(2026, 9, 1),
+                                     to_month=dt.date(2026, 10, 1), reason="外出务工收入待核实")
+    still = HouseholdFactory(payment_stopped=True)
+    PaymentSuspension.objects.create(household=still, from_month=dt.date(2026, 11, 1), reason="死亡待核实")
+    paid_in_october = rolled(services.roll_create(actor=users["reviewer"], month=OCT))
+    assert resumed.household_no not in paid_in_october and still.household_no in paid_in_october
+    paid_in_november = rolled(services.roll_create(actor=users["reviewer"], month=dt.date(2026, 11, 1)))
+    assert resumed.household_no in paid_in_november and still.household_no not in paid_in_november
+
+
 def test_amount_in_force_after_a_change_and_before_the_first(users):
     changed = HouseholdFactory(monthly_amount=Decimal("700.00"))
     amount(changed, "2020-02", "980.00")

@@ -27,7 +27,7 @@ def snapshot(regions):
 
 
 def test_dashboard_shows_key_figures_trend_and_children(snapshot, users, client_for):
-    response = client_for(users["supervisor"]).get("/reports/")
+    response = client_for(users["supervisor"]).get("/reports/?month=2026-03")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'title="2201">长春市</span>' in html and "2026年3月" in html and "快照" in html
