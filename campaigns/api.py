@@ -100,6 +100,7 @@ class ReturnSerializer(serializers.Serializer):
 
 class CampaignViewSet(VersionedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     required_actions = {"GET": "campaign.view", "create": "campaign.create", "recompute": "campaign.create",
+                        "close": "campaign.create",
                         "submit": "campaign.signoff", "accept": "campaign.accept", "return_signoff": "campaign.accept"}
 
     def get_queryset(self):
@@ -123,6 +124,13 @@ class CampaignViewSet(VersionedMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     def recompute(self, request, pk=None):
         added = service_call(services.campaign_recompute, actor=request.user, campaign=self.get_object())
         return Response({"added": added})
+
+    @extend_schema(request=None, responses=CampaignSerializer, summary=_("结束排查活动（各乡镇结果均已确认）"))
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        campaign = service_call(services.campaign_close, actor=request.user, campaign=self.get_object(),
+                                expected_version=self.expected_version())
+        return Response(CampaignSerializer(campaign).data)
 
     def _township(self, township):
         return selectors.township_row(self.request.user, self.get_object(), township)

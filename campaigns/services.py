@@ -5,6 +5,7 @@ share these rules."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import (Campaign, CampaignHousehold, CampaignState, Handling, Population, ProblemType,
                               ScreeningRecord, ScreeningResult, SignoffState, TownshipSignoff)
 from dibao.audit import audit_record, diff, model_snapshot
+from dibao.bulk import analyze
 from dibao.concurrency import check_version
 from dibao.models import Region
 from dibao.permissions import require
@@ -57,6 +59,9 @@ def _fill_list(campaign: Campaign, *, by_recompute: bool) -> int:
             cursor.execute(f"INSERT INTO {table} ({columns}) {sql} "
                            f"ON CONFLICT (campaign_id, household_id, population) DO NOTHING", params)
             added += cursor.rowcount
+    # Once committed (not while holding the audit chain's lock): a province's list is the
+    # first rows of the table, and its progress pages must not be planned for a handful.
+    transaction.on_commit(partial(analyze, table), robust=True)
     return added
 
 
@@ -105,6 +110,30 @@ def campaign_recompute(*, actor, campaign: Campaign) -> int:
     audit_record(actor=actor, action="campaign.recompute", object_type="campaign", object_id=campaign.pk,
                  region_code=campaign.region_id, after={"added": added})
     return added
+
+
+@transaction.atomic
+def campaign_close(*, actor, campaign: Campaign, expected_version: int | None = None) -> Campaign:
+    """Ends the campaign once every township with households on its list has had its sign-off
+    accepted; from then on its records, list and sign-offs are the campaign's record and no longer change."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    require(actor, "campaign.create", region_code=campaign.region_id)
+    _require_running(campaign)
+    check_version(campaign, expected_version, label=_("排查活动"))
+    accepted = TownshipSignoff.objects.filter(campaign=campaign, state=SignoffState.ACCEPTED).values("township_code")
+    pending = sorted(set(CampaignHousehold.objects.filter(campaign=campaign).exclude(township_code__in=accepted)
+                         .values_list("township_code", flat=True)))
+    if pending:
+        names = list(Region.objects.filter(code__in=pending[:5]).order_by("code").values_list("name", flat=True))
+        raise ValidationError(_("还有 %(n)d 个乡镇的排查结果未经确认（%(names)s%(more)s），全部确认后才能结束排查活动") % {
+            "n": len(pending), "names": "、".join(names), "more": _("等") if len(pending) > 5 else ""})
+    campaign.state = CampaignState.CLOSED
+    campaign.version += 1
+    campaign.save(update_fields=["state", "version"])
+    audit_record(actor=actor, action="campaign.close", object_type="campaign", object_id=campaign.pk,
+                 region_code=campaign.region_id, before={"state": CampaignState.RUNNING},
+                 after={"state": CampaignState.CLOSED})
+    return campaign
 
 
 def _user_or_none(actor):

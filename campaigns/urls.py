@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.campaign_create, name="create"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/recompute/", views.campaign_recompute, name="recompute"),
+    path("<int:pk>/close/", views.campaign_close, name="close"),
     path("<int:pk>/townships/<str:township>/", views.township_detail, name="township"),
     path("<int:pk>/townships/<str:township>/submit/", views.signoff_submit, name="signoff_submit"),
     path("<int:pk>/townships/<str:township>/accept/", views.signoff_decide, {"decision": "accept"},

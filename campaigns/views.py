@@ -64,6 +64,19 @@ def campaign_recompute(request, pk: int):
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
+@require_POST
+@permission_required("campaign.create")
+def campaign_close(request, pk: int):
+    campaign = selectors.campaign_or_404(request.user, pk)
+    try:
+        services.campaign_close(actor=request.user, campaign=campaign)
+    except (ValidationError, PermissionDenied) as exc:
+        apply_service_errors(exc, request=request)
+    else:
+        messages.success(request, _("排查活动“%(name)s”已结束，排查记录和各乡镇确认结果不再变动") % {"name": campaign.name})
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
 @permission_required("campaign.view")
 def township_detail(request, pk: int, township: str):
     campaign = selectors.campaign_or_404(request.user, pk)

@@ -93,6 +93,7 @@ class AuditAction(models.TextChoices):
     # screening campaigns (campaigns)
     CAMPAIGN_CREATE = "campaign.create", _("发起专项排查")
     CAMPAIGN_RECOMPUTE = "campaign.recompute", _("补充排查对象")
+    CAMPAIGN_CLOSE = "campaign.close", _("结束专项排查")
     SCREENING_CREATE = "screening.create", _("登记排查记录")
     SCREENING_UPDATE = "screening.update", _("修改排查记录")
     SIGNOFF_SUBMIT = "signoff.submit", _("乡镇确认上报排查结果")
@@ -403,7 +404,7 @@ def append_hmac_cutover(model) -> None:
     _append(model, actor=None, actor_name="system", action=AuditAction.HMAC_CUTOVER.value,
             object_type=AuditObject.AUDIT_TRAIL.value, object_id=str(last_id), region_code="",
             before=None, after={"legacy_through": last_id},
-            note=f"records #1–#{last_id} predate AUDIT_HMAC_KEY and carry plain SHA-256 hashes")
+            note=f"第 1–{last_id} 条记录早于启用密钥（AUDIT_HMAC_KEY），其校验值为不带密钥的 SHA-256")
 
 
 # --- verification --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from campaigns import selectors, services
 from campaigns.models import CampaignHousehold, Population
 from campaigns.tests.conftest import PERIOD, confirmed_death, record
 from cases.models import Status
-from dibao.models import AuditRecord
+from dibao.models import AuditRecord, Region
 from tests.factories import HouseholdFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,41 @@ def test_signoff_is_blocked_while_records_are_missing(users, campaign, household
     assert accepted.state == "accepted"
     actions = list(AuditRecord.objects.filter(object_type="townshipsignoff").values_list("action", flat=True))
     assert actions == ["signoff.submit", "signoff.return", "signoff.submit", "signoff.accept"]
+
+
+def _sign_off(users, campaign, households, township, keys, caseworker):
+    for key in keys:
+        record(users[caseworker], CampaignHousehold.objects.get(campaign=campaign, household=households[key]))
+    return services.signoff_submit(actor=users[caseworker], campaign=campaign, township_code=township)
+
+
+def test_closing_waits_for_every_township_then_freezes_the_campaign(users, campaign, households, client_for):
+    accepted = services.signoff_accept(actor=users["reviewer"], signoff=_sign_off(
+        users, campaign, households, "220102001", ("a1", "a2", "a3"), "caseworker_a"))
+    with pytest.raises(ValidationError) as exc:
+        services.campaign_close(actor=users["reviewer"], campaign=campaign)
+    township_b = Region.objects.get(code="220102002").name
+    assert f"还有 1 个乡镇的排查结果未经确认（{township_b}）" in exc.value.messages[0]
+    submitted = _sign_off(users, campaign, households, "220102002", ("b1",), "caseworker_b")
+    with pytest.raises(ValidationError):      # submitted is not yet accepted
+        services.campaign_close(actor=users["reviewer"], campaign=campaign)
+    services.signoff_accept(actor=users["reviewer"], signoff=submitted)
+    with pytest.raises(PermissionDenied):
+        services.campaign_close(actor=users["reviewer_other"], campaign=campaign)
+    with pytest.raises(PermissionDenied):
+        services.campaign_close(actor=users["caseworker_a"], campaign=campaign)
+
+    page = client_for(users["reviewer"]).post(f"/campaigns/{campaign.pk}/close/", follow=True)
+    assert "已结束" in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.state == "closed"
+    assert AuditRecord.objects.filter(action="campaign.close", object_id=str(campaign.pk)).count() == 1
+    with pytest.raises(ValidationError):
+        services.signoff_return(actor=users["reviewer"], signoff=accepted, reason="再查一遍")
+    with pytest.raises(ValidationError):
+        services.campaign_recompute(actor=users["reviewer"], campaign=campaign)
+    with pytest.raises(ValidationError):
+        services.campaign_close(actor=users["reviewer"], campaign=campaign)
 
 
 def test_an_empty_township_is_never_counted_as_screened(users, regions):

@@ -151,8 +151,11 @@ def audit_changes(record) -> list[tuple[str, str, str, bool]]:
 
 @register.filter
 def audit_actor(record) -> str:
-    """操作人 with their role; the stored name when the account is gone (or for the system)."""
-    return _person(record.actor) if record.actor_id and record.actor else record.actor_name
+    """操作人 with their role; the stored name when the account is gone; the command line and
+    scheduled tasks, which act as "system", in words."""
+    if record.actor_id and record.actor:
+        return _person(record.actor)
+    return _("系统（命令行或定时任务）") if record.actor_name == "system" else record.actor_name
 
 
 @register.filter

@@ -222,3 +222,10 @@ def test_the_audit_log_shows_and_filters_actions_by_their_chinese_names(users, c
     rows = page.split("<tbody>")[1]
     assert "修改低保家庭" in rows and "低保家庭 #7" in rows
     assert "新增家庭成员" not in rows
+
+
+def test_work_done_by_the_command_line_or_a_scheduled_task_is_named_in_words(users, client_for):
+    audit_record(actor="system", action="rescreen.recover", object_type="rescreen_batch", object_id="3",
+                 region_code="220102")
+    rows = client_for(users["supervisor"]).get("/audit/").content.decode().split("<tbody>")[1]
+    assert "系统（命令行或定时任务）" in rows and ">system<" not in rows
