@@ -147,6 +147,47 @@ def _referrals(user: User) -> Section:
     ])
 
 
+def _campaign_link(campaign_ids: list[int], user: User) -> str:
+    """The campaign page when one campaign is under way (a township lands on its own row), else the list."""
+    if len(campaign_ids) != 1:
+        return _url("campaigns:list")
+    if user.role == Role.CASEWORKER and user.region_id and len(user.region_id) == 9:
+        return reverse("campaigns:township", args=[campaign_ids[0], user.region_id])
+    return reverse("campaigns:detail", args=[campaign_ids[0]])
+
+
+def _campaigns(user: User) -> Section | None:
+    """Screening campaigns under way: a township's households still to screen and returned sign-offs;
+    a county's sign-offs waiting for its decision. None when no campaign is running here."""
+    from campaigns.models import CampaignHousehold, CampaignState, SignoffState, TownshipSignoff
+
+    running = list(CampaignHousehold.objects.for_user(user).filter(campaign__state=CampaignState.RUNNING)
+                   .order_by().values_list("campaign_id", flat=True).distinct()[:2])
+    if not running:
+        return None
+    link = _campaign_link(running, user)
+    signoffs = TownshipSignoff.objects.for_user(user).filter(campaign__state=CampaignState.RUNNING)
+    if user.role == Role.CASEWORKER:
+        return Section(_("专项排查"), [
+            Item(_("待排查户数"), bounded(CampaignHousehold.objects.for_user(user).filter(
+                campaign__state=CampaignState.RUNNING, record__isnull=True)), link, "warning"),
+            Item(_("被县级退回待更正"), bounded(signoffs.filter(state=SignoffState.RETURNED)), link, "danger")])
+    return Section(_("专项排查"), [
+        Item(_("乡镇排查结果待确认"), bounded(signoffs.filter(state=SignoffState.SUBMITTED)), link, "warning")])
+
+
+def _county_decisions(user: User) -> Section:
+    """What the county confirms besides applications: changes proposed by townships, payment rolls."""
+    from cases.models import ChangeState, HouseholdChange
+    from payments.models import PaymentRoll, RollState
+
+    return Section(_("变更与发放"), [
+        Item(_("变更待县级确认"), bounded(HouseholdChange.objects.for_user(user).filter(state=ChangeState.PROPOSED)),
+             _url("cases:change_list", state=ChangeState.PROPOSED), "warning"),
+        Item(_("发放名册待审批"), bounded(PaymentRoll.objects.for_user(user).filter(state=RollState.DRAFT)),
+             _url("payments:roll_list"), "warning")])
+
+
 def worklist(user: User) -> list[Section]:
     today = timezone.localdate()
     role = user.role
@@ -159,6 +200,7 @@ def worklist(user: User) -> list[Section]:
     elif role == Role.COUNTY_REVIEWER:
         sections.append(_findings(user))
         sections.append(_applications(user, today, ["awaiting"]))
+        sections.append(_county_decisions(user))
         sections.append(_tasks(user, today))
         sections.append(_complaints(user, today))
     elif role == Role.SUPERVISOR:
@@ -169,4 +211,8 @@ def worklist(user: User) -> list[Section]:
         sections.append(_referrals(user))
     elif role == Role.ADMIN and can(user, "finding.view"):
         sections.append(_findings(user))
+    if role in (Role.CASEWORKER, Role.COUNTY_REVIEWER):
+        campaigns = _campaigns(user)
+        if campaigns:
+            sections.insert(1, campaigns)
     return sections

@@ -101,3 +101,21 @@ def test_api(users, households, campaign, client_for):
     assert client_for(users["reviewer_other"]).post(
         f"/api/v1/campaigns/{campaign.pk}/townships/220102001/accept/").status_code == 404
     assert cw.post(f"/api/v1/campaigns/{campaign.pk}/townships/220102001/accept/").status_code == 403
+
+
+def _home_items(client) -> dict[str, dict[str, int]]:
+    sections = client.get("/").context["worklist"]
+    return {s.title: {i.label: i.count for i in s.items} for s in sections}
+
+
+def test_home_pages_say_what_the_campaign_waits_for(users, households, campaign, client_for):
+    caseworker = client_for(users["caseworker_a"])
+    assert _home_items(caseworker)["专项排查"] == {"待排查户数": 3, "被县级退回待更正": 0}
+    for key in ("a1", "a2", "a3"):
+        record(users["caseworker_a"], entry_of(campaign, households[key]))
+    assert _home_items(caseworker)["专项排查"]["待排查户数"] == 0
+    reviewer = client_for(users["reviewer"])
+    assert _home_items(reviewer)["专项排查"] == {"乡镇排查结果待确认": 0}
+    caseworker.post(f"/campaigns/{campaign.pk}/townships/220102001/submit/")
+    assert _home_items(reviewer)["专项排查"] == {"乡镇排查结果待确认": 1}
+    assert "专项排查" not in _home_items(client_for(users["reviewer_other"]))

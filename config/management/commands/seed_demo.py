@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audits import demo as audits_demo
+from campaigns import demo as campaigns_demo
 from cases import demo as cases_demo
 from complaints import demo as complaints_demo
 from payments import demo as payments_demo
@@ -66,8 +67,9 @@ class Command(BaseCommand):
             users = demo_users(county_region)
             summaries = [cases_demo.seed(county=county_region, users=users, rng=rng, households=households)]
             # Findings need the registry; rollups need findings, complaints and clues.
-            # Payments after the cross-check data (a planted payment to a dead member), before the rollups.
-            for app_demo in (audits_demo, payments_demo, complaints_demo, reports_demo):
+            # Payments after the cross-check data (a planted payment to a dead member), before the rollups;
+            # the campaign after the findings, whose confirmed ones its records must not contradict.
+            for app_demo in (audits_demo, payments_demo, complaints_demo, campaigns_demo, reports_demo):
                 summaries.append(app_demo.seed(county=county_region, users=users, rng=rng))
             audit_record(actor=users["admin"], action="demo.seed", object_type="region", object_id=county,
                          region_code=county, note=f"演示数据：{county_region.full_name}，{households} 户")
