@@ -26,6 +26,7 @@ from audits import models as m
 from audits.catalogue import BY_CODE, RuleInfo
 from cases import benefits
 from cases.models import Household, Member, RelativeFiling, Staff, StaffType, Status
+from dibao.scoping import prefix_range
 from payments import sql as pay_sql
 from payments.models import Payment
 
@@ -76,11 +77,16 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 
 def region_filter(column: str, mode: str, value: str) -> tuple[str, list]:
-    """SQL for "in this region": a prefix as a range (so any b-tree index serves it, whatever the
-    database collation), an exact code, no region at all, or no filter."""
+    """SQL for "in this region": a prefix as the code range of `dibao.scoping.prefix_range` (so any
+    b-tree index serves it, whatever the database collation), an exact code, no region at all, or
+    no filter."""
     if mode == "like":
-        upper = value[:-1] + chr(ord(value[-1]) + 1)
-        return f"({column} >= %s AND {column} < %s)", [value, upper]
+        lower, upper = prefix_range(value)
+        if lower is None:
+            return "1 = 0", []
+        if upper is None:
+            return f"{column} >= %s", [lower]
+        return f"({column} >= %s AND {column} < %s)", [lower, upper]
     if mode == "exact":
         return f"{column} = %s", [value]
     if mode == "all":
@@ -318,7 +324,9 @@ def head_not_member(ctx: Context):
 
 
 def _yuan_sql(cents: str) -> str:
-    """Whole cents as '650.00' text, the same on both databases (%% is the modulo, escaped for the driver)."""
+    """Whole cents as '650.00' text, the same on both databases (%% is the modulo, escaped for the driver).
+    The cast first: PostgreSQL's SUM of bigints is numeric, whose division keeps sixteen decimals."""
+    cents = f"CAST({cents} AS BIGINT)"
     return (f"CAST({cents} / 100 AS TEXT) || '.' || CASE WHEN {cents} %% 100 < 10 THEN '0' ELSE '' END "
             f"|| CAST({cents} %% 100 AS TEXT)")
 

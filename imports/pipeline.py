@@ -832,14 +832,12 @@ def _ref_columns(kind: Kind) -> list[str]:
 
 def count_ref_changes(kind: Kind, current_version_id: int | None) -> tuple[int, int, int, int]:
     """(new, updated, unchanged, removed) of the staged data set against the current version."""
-    from audits.models import REF_MODELS
-
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {q(stage_name(kind))} WHERE {q('ok')}")
         total = cursor.fetchone()[0]
         if current_version_id is None:
             return total, 0, 0, 0
-        table = REF_MODELS[kind.key]._meta.db_table
+        table = ref_table(kind)
         join = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in kind.key_columns)
         others = [c for c in _ref_columns(kind) if c not in kind.key_columns]
         cursor.execute(
@@ -854,10 +852,14 @@ def count_ref_changes(kind: Kind, current_version_id: int | None) -> tuple[int, 
     return new, updated, unchanged, max(previous - updated - unchanged, 0)
 
 
-def insert_ref_rows(kind: Kind, version_id: int) -> int:
+def ref_table(kind: Kind) -> str:
     from audits.models import REF_MODELS
 
-    table = REF_MODELS[kind.key]._meta.db_table
+    return REF_MODELS[kind.key]._meta.db_table
+
+
+def insert_ref_rows(kind: Kind, version_id: int) -> int:
+    table = ref_table(kind)
     cols = _ref_columns(kind)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {q(table)} (version_id, {', '.join(q(c) for c in cols)}) "

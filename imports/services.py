@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Callable, BinaryIO
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dibao.audit import audit_record
+from dibao.bulk import analyze
 from dibao.dispatch import enqueue
 from dibao.jobs import Claim, job_claim, stale_running
 from dibao.downloads import stored_name
@@ -285,6 +287,7 @@ def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.St
     """Count and (unless a dry run) write every file of the batch, in order, one audit record each."""
     # Locked until commit: the watchdog passes over a job whose write is under way.
     list(ImportJob.objects.select_for_update().filter(pk__in=[j.pk for j in jobs]))
+    written: set[str] = set()
     for job in jobs:
         st = staged[job.pk]
         kind = st.kind
@@ -301,11 +304,17 @@ def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.St
             _set(job, outcome=_("预检通过，尚未导入。") + _counts_text(job))
             continue
         if kind.registry:
-            pipeline.upsert(pipeline._registry_target(st))
+            target = pipeline._registry_target(st)
+            pipeline.upsert(target)
+            written.add(target.table)
             if kind.key == "households":
+                from cases.models import AmountHistory
+
                 _record_imported_amounts(kind)
+                written.add(AmountHistory._meta.db_table)
         else:
             fields["ref_version_id"] = _new_ref_version(job, actor, kind, st.rows_total).pk
+            written.add(pipeline.ref_table(kind))
         _set(job, state=ImportJob.State.DONE, finished_at=timezone.now(), **fields)
         _set(job, outcome=_("导入完成。") + _counts_text(job))
         after, note = _audit_after(job), job.file_name
@@ -314,6 +323,11 @@ def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.St
             note = _("历史数据迁移：%(n)d 户的审批结果来自本文件（%(file)s）") % {"n": st.legacy_rows, "file": job.file_name}
         audit_record(actor=actor, action=f"import.{job.kind}", object_type="import_job", object_id=job.pk,
                      region_code=job.region_code, after=after, note=note)
+    # The planner's statistics of what was written, so that a rescreening right after the import is
+    # planned on the rows it will meet. Once committed: an ANALYZE here would hold its table's lock
+    # while this transaction waits for the audit chain's, and another import's the other way round.
+    if written:
+        transaction.on_commit(partial(analyze, *written), robust=True)
 
 
 def _record_imported_amounts(kind) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Household, Member
 from dibao.audit import audit_record
+from dibao.bulk import analyze
 from dibao.models import Region
 from dibao.permissions import is_system, region_name, require
 from payments import sql
@@ -61,6 +63,9 @@ def _fill(roll: PaymentRoll) -> None:
             "WHERE x.amount > 0",
             # the month: the line's own, then in the amount in force, the decision and exit tests, the 停发 test
             [roll.pk, m, m, m, m, m, m, *region_params])
+    # Once committed (not while holding the audit chain's lock): a province's roll adds its
+    # households' worth of lines, which the bank return and reconciliation then join.
+    transaction.on_commit(partial(analyze, LINE), robust=True)
 
 
 def _totals(roll: PaymentRoll) -> None:
