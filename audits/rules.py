@@ -26,7 +26,7 @@ from audits import models as m
 from audits.catalogue import BY_CODE, RuleInfo
 from cases import benefits
 from cases.models import Household, Member, RelativeFiling, Staff, StaffType, Status
-from dibao.scoping import prefix_range
+from dibao.scoping import prefix_sql
 from payments import sql as pay_sql
 from payments.models import Payment
 
@@ -81,12 +81,7 @@ def region_filter(column: str, mode: str, value: str) -> tuple[str, list]:
     b-tree index serves it, whatever the database collation), an exact code, no region at all, or
     no filter."""
     if mode == "like":
-        lower, upper = prefix_range(value)
-        if lower is None:
-            return "1 = 0", []
-        if upper is None:
-            return f"{column} >= %s", [lower]
-        return f"({column} >= %s AND {column} < %s)", [lower, upper]
+        return prefix_sql(column, value) if value else ("1 = 0", [])
     if mode == "exact":
         return f"{column} = %s", [value]
     if mode == "all":

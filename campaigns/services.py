@@ -33,7 +33,7 @@ def _population_querysets(campaign: Campaign) -> dict[str, object]:
     from cases.models import Household, Status
     from reports.metrics import active_at
 
-    base = Household.objects.filter(region__code__startswith=campaign.region_id)
+    base = Household.objects.for_region(campaign.region_id)
     return {
         Population.ACTIVE: base.filter(active_at(campaign.active_end)),
         Population.EXITED: base.filter(exited_on__range=(campaign.exited_from, campaign.exited_to)),

@@ -64,6 +64,19 @@ def prefix_range(prefix: str) -> tuple[str | None, str | None]:
     return prefix, head[:-1] + str(int(head[-1]) + 1)
 
 
+def prefix_sql(column: str, prefix: str) -> tuple[str, list]:
+    """Raw SQL for "`column` starts with `prefix`" as the code range of `prefix_range`, with its
+    parameters; an empty prefix is no filter."""
+    if not prefix:
+        return "1 = 1", []
+    lower, upper = prefix_range(prefix)
+    if lower is None:
+        return "1 = 0", []
+    if upper is None:
+        return f"{column} >= %s", [lower]
+    return f"({column} >= %s AND {column} < %s)", [lower, upper]
+
+
 def in_scope(actor, region_code: str) -> bool:
     """Whether a region code lies inside the actor's jurisdiction.
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Household
 from dibao.permissions import region_name
+from dibao.scoping import prefix_sql
 from payments import sql
 from payments.models import (Payment, PaymentLine, PaymentRoll, PaymentStatus, PaymentVerification,
                              VisitOutcome)
@@ -104,10 +105,8 @@ def reconcile(*, month: dt.date, region_code: str, include_unknown: bool, limit:
     paid another amount. `limit` caps each list (the page); None keeps them whole (the workbook)."""
     month = month.replace(day=1)
     line, pay, h = PaymentLine._meta.db_table, Payment._meta.db_table, Household._meta.db_table
-    upper = region_code[:-1] + chr(ord(region_code[-1]) + 1) if region_code else ""
-    in_region = "({c} >= %s AND {c} < %s)" if region_code else "1 = 1"
-    rparams = [region_code, upper] if region_code else []
-    pay_region = in_region.format(c="p.region_code")
+    pay_region, rparams = prefix_sql("p.region_code", region_code)
+    line_region = prefix_sql("l.region_code", region_code)[0]
     if include_unknown and region_code:
         pay_region = f"({pay_region} OR p.region_code IS NULL)"
     paid = (f"SELECT p.household_no, SUM(p.amount) AS paid, {sql.joined('p.txn_no')} AS txns, "
@@ -115,7 +114,7 @@ def reconcile(*, month: dt.date, region_code: str, include_unknown: bool, limit:
             f"(SELECT * FROM {pay} p WHERE p.pay_month = %s AND p.status = %s AND {pay_region} "
             "ORDER BY p.txn_no) p GROUP BY p.household_no")
     pparams = [month.isoformat(), PaymentStatus.SUCCESS.value, *rparams]
-    rolled = f"SELECT l.household_no, l.amount, l.region_code, l.payee_name FROM {line} l WHERE l.month = %s AND {in_region.format(c='l.region_code')}"
+    rolled = f"SELECT l.household_no, l.amount, l.region_code, l.payee_name FROM {line} l WHERE l.month = %s AND {line_region}"
     lparams = [month.isoformat(), *rparams]
     statements = [
         (f"SELECT r.household_no, r.payee_name, r.region_code, r.amount, x.paid, x.txns FROM ({rolled}) r "

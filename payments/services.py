@@ -18,6 +18,7 @@ from dibao.audit import audit_record
 from dibao.bulk import analyze
 from dibao.models import Region
 from dibao.permissions import is_system, region_name, require
+from dibao.scoping import prefix_sql
 from payments import sql
 from payments.models import PaymentLine, PaymentRoll, RollState
 
@@ -46,9 +47,7 @@ def _fill(roll: PaymentRoll) -> None:
     payee_name = (f"CASE WHEN h.payee_id_number = '' OR h.payee_id_number = h.head_id_number THEN h.head_name "
                   f"ELSE COALESCE((SELECT MIN(pm.name) FROM {M} pm WHERE pm.household_id = h.id "
                   "AND pm.id_number = h.payee_id_number), '') END")
-    region = "h.region_code >= %s AND h.region_code < %s" if roll.region_code else "1 = 1"
-    region_params = [roll.region_code, roll.region_code[:-1] + chr(ord(roll.region_code[-1]) + 1)] \
-        if roll.region_code else []
+    region, region_params = prefix_sql("h.region_code", roll.region_code)
     m = roll.month.isoformat()
     with connection.cursor() as cursor:
         cursor.execute(
