@@ -26,7 +26,7 @@ def _new_version(kind: str, rows: list[dict], actor: User | None) -> RefVersion:
     RefVersion.objects.filter(kind=kind, is_current=True).update(is_current=False)
     no = (RefVersion.objects.filter(kind=kind).aggregate(n=Max("version_no"))["n"] or 0) + 1
     version = RefVersion.objects.create(kind=kind, version_no=no, is_current=True, row_count=len(rows),
-                                        loaded_by=actor, file_name=f"demo-{kind}.xlsx")
+                                        loaded_by=actor, file_name=f"{RefKind(kind).label}比对数据第{no}版.xlsx")
     model = REF_MODELS[kind]
     model.objects.bulk_create([model(version=version, **row) for row in rows])
     return version

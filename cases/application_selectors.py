@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, Q
+from django.db.models import BooleanField, Case, CharField, Count, ExpressionWrapper, Q, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -99,7 +99,10 @@ def worklist(user, *, step: str = "", due: str = "", day: dt.date | None = None)
         qs = qs.filter(overdue_q(day))
     elif due == "today":
         qs = qs.filter(due_today_q(day))
-    return qs.order_by("process_due_on", "id")
+    # Cases still in hand first, the nearest deadline on top; the finished ones after, the latest first.
+    finished = STEP_FILTERS["closed"][1](day)
+    return qs.annotate(finished=ExpressionWrapper(finished, output_field=BooleanField())).order_by(
+        "finished", Case(When(finished=False, then="process_due_on")).asc(nulls_last=True), "-accepted_on", "-id")
 
 
 def worklist_counts(user, day: dt.date | None = None) -> dict[str, int]:

@@ -67,8 +67,9 @@ def _township_caseworkers(townships: list[Region]) -> dict[str, list[User]]:
     for township in townships:
         people = staff.setdefault(township.code, [])
         while len(people) < 2:
+            # A person's name, the same on every run, drawn apart from the demo's own random stream.
             user = User(username=f"cw{township.code}-{len(people) + 1}", region=township,
-                        full_name=f"{township.name}经办{len(people) + 1}")
+                        full_name=_name(random.Random(f"{township.code}-{len(people)}")))
             user.set_unusable_password()
             user.save()
             user.groups.set([group])
@@ -185,7 +186,10 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random, househol
         data = {"household_no": f"{county.code}-{made:05d}", "region": village, "head_name": head,
                 "head_id_number": head_id, "category": "rural", "poverty_cause": rng.choice(CAUSES),
                 "management_class": rng.choices(["A", "B", "C"], [30, 50, 20])[0],
-                "registered_poor": rng.random() < 0.3, "phone": f"13{rng.randint(100000000, 999999999)}"}
+                "registered_poor": rng.random() < 0.3, "phone": f"13{rng.randint(100000000, 999999999)}",
+                # paid to the head's card at the county's rural bank, as most rolls are
+                "payee_id_number": head_id, "account_no": f"62170{county.code}{made:08d}",
+                "bank_name": f"{county.name}农村商业银行"}
         return steps.intake(data, members, accepted_on)
 
     for _ in range(households):

@@ -32,14 +32,17 @@ class ChangeFields(TextInputMixin, forms.Form):
     leave_reason = forms.ChoiceField(label=_("减员原因"), required=False, widget=_select,
                                      choices=[("", "—")] + [(r, r) for r in LEAVE_REASONS])
     new_head = forms.IntegerField(label=_("新户主（户主减员时）"), required=False, widget=_select)
-    new_name = forms.CharField(label=_("新增成员姓名"), max_length=50, required=False)
-    new_id_number = forms.CharField(label=_("新增成员身份证号"), max_length=18, required=False)
+    new_name = forms.CharField(label=_("新增成员姓名"), max_length=50, required=False,
+                               widget=forms.TextInput(attrs={"class": "form-control"}))
+    new_id_number = forms.CharField(label=_("新增成员身份证号"), max_length=18, required=False,
+                                    widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}))
     new_relation = forms.ChoiceField(label=_("与户主关系"), required=False, widget=_select,
                                      choices=[("", "—")] + [c for c in Relation.choices if c[0] != Relation.SELF])
     new_income = forms.DecimalField(label=_("新增成员月收入（元）"), required=False, min_value=0, decimal_places=2,
                                     widget=_money)
     exit_on = forms.DateField(label=_("退出日期"), required=False, widget=_date)
-    income_above = forms.BooleanField(label=_("因收入超过保障标准退出（给予渐退期）"), required=False)
+    income_above = forms.BooleanField(label=_("因收入超过保障标准退出（给予渐退期）"), required=False,
+                                      widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
     proposed_amount = forms.DecimalField(label=_("拟保障金额（元）"), required=False, min_value=0, decimal_places=2,
                                          widget=_money, help_text=_("不填则按测算金额"))
     amount_reason = forms.CharField(label=_("金额与测算不一致的理由"), widget=_area, max_length=2000, required=False)
@@ -82,7 +85,8 @@ class ReviewForm(ChangeFields):
     investigator_1 = forms.ModelChoiceField(label=_("调查人员一"), queryset=User.objects.none(), widget=_select)
     investigator_2 = forms.ModelChoiceField(label=_("调查人员二"), queryset=User.objects.none(), widget=_select)
     situation = forms.CharField(label=_("核查情况"), widget=_area, max_length=4000)
-    outcome = forms.ChoiceField(label=_("核查结论"), choices=ReviewOutcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label=_("核查结论"), choices=ReviewOutcome.choices,
+                                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
 
     def __init__(self, *args, household: Household, **kwargs):
         super().__init__(*args, **kwargs)

@@ -46,7 +46,7 @@ def review_list(request):
     counts = reviews.township_counts(rows)
     rows = rows.filter(review_status=status if status in ("due", "overdue") else "overdue")
     if township.isdigit():
-        rows = rows.filter(region_id__startswith=township)
+        rows = rows.filter(region__code__startswith=township)
     return render(request, "cases/review_list.html", {
         "counts": counts, "status": status, "township": township,
         "page": paginate(rows.order_by("last_review", "household_no"), request.GET.get("page"), 50),

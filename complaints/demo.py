@@ -86,9 +86,9 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
 
     clue = services.clue_create_from_complaint(actor=reviewer, complaint=done, category="关系保",
                                                summary="村干部为其近亲属违规办理低保。")
-    services.clue_create(actor=reviewer, data={"source": "media", "region": rng.choice(townships),
-                                               "category": "吃拿卡要", "summary": "媒体报道有经办人员收取好处费。",
-                                               "received_on": timezone.localdate() - dt.timedelta(days=40)})
+    media = services.clue_create(actor=reviewer, data={"source": "media", "region": rng.choice(townships),
+                                                       "category": "吃拿卡要", "summary": "媒体报道有经办人员收取好处费。",
+                                                       "received_on": timezone.localdate() - dt.timedelta(days=40)})
     typical = ""
     if inspector is not None:
         referral = services.clue_refer(actor=reviewer, clue=clue, body_region=Region.objects.get(code=inspector.region_id)
@@ -104,6 +104,9 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
                                        summary="某村党支部书记利用职务便利为其弟违规办理农村低保，"
                                                "受到党内严重警告处分，违规资金已全部追回。")
             typical = ", 1 typical case"
+        # The inspector's day: a clue referred to the county commission, still waiting for its outcome.
+        services.clue_refer(actor=reviewer, clue=media, body_region=county, body_name="",
+                            note="涉及乡镇经办人员，请依纪依法调查处理")
 
     services.rectification_create(actor=reviewer, data={
         "region": townships[0], "source": "clue", "clue": clue, "problem": "村干部近亲属违规享受低保",
@@ -123,7 +126,8 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
     township = next((t for t in townships if Household.objects.filter(region__code__startswith=t.code,
                                                                        status=Status.ACTIVE).exists()), None)
     if township is not None:
-        services.sample_draw(actor=supervisor, inspection=inspection, township=township, count=5, seed="demo")
+        services.sample_draw(actor=supervisor, inspection=inspection, township=township, count=5,
+                             seed=f"{timezone.localdate():%Y%m%d}")
     return (f"complaints: 2 hotlines, 8 dial tests, {4 + len(questions)} complaints, 2 clues{typical}, "
             f"2 rectification items, "
             f"1 inspection")

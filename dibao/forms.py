@@ -7,15 +7,26 @@ from django.utils.translation import gettext_lazy as _
 from dibao.models import Region
 from dibao.validators import validate_text
 
+BLANK_CHOICE = _("— 请选择 —")
+
+
 class TextInputMixin:
     """Every form of the project inherits this: each text field refuses control characters
-    with the message shown under that field (dibao/tests/test_bad_input.py walks all forms)."""
+    with the message shown under that field (dibao/tests/test_bad_input.py walks all forms),
+    and an empty choice reads 请选择 rather than Django's "---------"."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and validate_text not in field.validators:
                 field.validators.append(validate_text)
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label == "---------":
+                    field.empty_label = BLANK_CHOICE
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices and choices[0] == ("", "---------"):
+                    field.choices = [("", BLANK_CHOICE), *choices[1:]]
 
 
 class LoginForm(TextInputMixin, AuthenticationForm):

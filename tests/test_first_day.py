@@ -129,6 +129,22 @@ def test_audit_log_reads_fields_and_values_in_chinese(users, client_for, regions
     assert "（县级审核）" in text  # people by name and role
 
 
+def test_trail_of_a_change_reads_in_chinese_and_masks_ids(users, client_for, regions):
+    from dibao.audit import audit_record
+    household = HouseholdFactory(region_id="220102001001", account_no="6217000000001234")
+    member_id = make_id("220102", dt.date(1950, 3, 4))
+    audit_record(actor=users["caseworker_a"], action="change.propose", object_type="householdchange", object_id=1,
+                 region_code=household.region_id,
+                 after={"payload": {"member_id": 5, "name": "孙二", "id_number": member_id, "leave_reason": "死亡"}})
+    audit_record(actor=users["caseworker_a"], action="household.update", object_type="household",
+                 object_id=household.pk, region_code=household.region_id,
+                 before={"account_no": ""}, after={"account_no": household.account_no})
+    text = visible(client_for(users["supervisor"]).get(reverse("audit_list")))
+    assert "减员原因：死亡" in text and "姓名：孙二" in text and "leave_reason" not in text
+    assert member_id not in text and member_id[-4:] in text  # masked as on every page
+    assert household.account_no not in text and "****1234" in text
+
+
 @pytest.mark.parametrize("status, page", [(403, "403.html"), (404, "404.html"), (500, "500.html")])
 def test_error_pages_are_chinese(status, page):
     from django.template.loader import render_to_string

@@ -37,6 +37,13 @@ def test_review_pages_are_scoped(setting, users, client_for):
     assert client_for(users["inspector"]).get(reverse("cases:review_list")).status_code == 403
 
 
+def test_the_county_narrows_the_review_list_to_one_township(setting, users, client_for):
+    here, there = setting["here"], setting["there"]
+    page = client_for(users["reviewer"]).get(reverse("cases:review_list"), {"status": "overdue", "township": "220102001"})
+    text = page.content.decode()
+    assert page.status_code == 200 and here.household_no in text and there.household_no not in text
+
+
 def test_a_change_from_the_page_to_the_county_and_its_document(setting, users, client_for):
     here = setting["here"]
     spouse = here.members.get(relation="配偶")

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _, gettext_lazy
 from audits.catalogue import BY_CODE, rule_name
 from audits.templatetags.audits_tags import batch_params
 from dibao.audit import AuditAction, AuditObject, action_label, object_label
-from config.templatetags.names import region_name_of
+from dibao.idnumber import mask_id
+from config.templatetags.names import dataset_name, region_name_of
 
 register = template.Library()
 
@@ -35,6 +36,26 @@ _EXTRA_LABELS = {
     "concluded_on": gettext_lazy("办结日期"), "disciplines": gettext_lazy("处分情况"),
     "acknowledged": gettext_lazy("已确认提示"), "note": gettext_lazy("说明"),
     "created_by": gettext_lazy("登记人"), "marked_by": gettext_lazy("标记人"),
+    # campaigns, bulletins, payment rolls
+    "listed": gettext_lazy("列入排查户数"), "households": gettext_lazy("户数"),
+    "bulletins": gettext_lazy("通报份数"), "recreated": gettext_lazy("重新生成"),
+    # a change's content (变更内容) and a finding's follow-up change
+    "member": gettext_lazy("新增成员"), "member_id": gettext_lazy("成员编号"),
+    "leave_reason": gettext_lazy("减员原因"), "left_on": gettext_lazy("减员日期"),
+    "new_head_id": gettext_lazy("新户主"), "income_above": gettext_lazy("收入超过保障标准"),
+    "remove_member": gettext_lazy("减员"), "change": gettext_lazy("变更单号"), "amount": gettext_lazy("金额（元）"),
+    "exit_on": gettext_lazy("退出日期"), "file": gettext_lazy("文件"),
+    # exports, documents, notices, dispatch and rerates
+    "format": gettext_lazy("格式"), "full_ids": gettext_lazy("含完整身份证号"), "output": gettext_lazy("输出文件"),
+    "from": gettext_lazy("起"), "to": gettext_lazy("止"), "level": gettext_lazy("汇总层级"),
+    "document": gettext_lazy("文书"), "title": gettext_lazy("标题"), "period": gettext_lazy("期间"),
+    "released_on": gettext_lazy("发布日期"), "day": gettext_lazy("日期"), "late": gettext_lazy("滞后地区数"),
+    "request": gettext_lazy("报送任务"), "campaign": gettext_lazy("排查活动"), "added": gettext_lazy("新增户数"),
+    "state": gettext_lazy("状态"), "total": gettext_lazy("合计"), "no_account": gettext_lazy("无账户户数"),
+    "redrawn": gettext_lazy("重新抽取"), "funds_recovered": gettext_lazy("追回资金（元）"),
+    "households_changed": gettext_lazy("调整户数"), "households_skipped": gettext_lazy("跳过户数"),
+    "effective_month": gettext_lazy("生效月份"), "standard_id": gettext_lazy("保障标准"),
+    "investigators": gettext_lazy("核查人员"), "visited_on": gettext_lazy("入户日期"),
 }
 
 
@@ -65,8 +86,14 @@ def _label(field: models.Field | None, key: str) -> str:
     if field is not None and field.verbose_name != field.name.replace("_", " "):
         return str(field.verbose_name)
     # A field left without a Chinese verbose_name: the page's label, else the related model's name.
-    if key in _EXTRA_LABELS or field is None or not field.is_relation:
-        return str(_EXTRA_LABELS.get(key, key))
+    if key in _EXTRA_LABELS:
+        return str(_EXTRA_LABELS[key])
+    if field is None:
+        # A key nested in a change's content: the member's (or household's) column of that name.
+        column = _fields("member").get(key) or _fields("household").get(key)
+        return str(column.verbose_name) if column is not None else key
+    if not field.is_relation:
+        return key
     return str(field.related_model._meta.verbose_name)
 
 
@@ -91,6 +118,10 @@ def _value(field: models.Field | None, key: str, value) -> str:
         return "—"
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if key.endswith("id_number") and isinstance(value, str):
+        return mask_id(value)  # as on every page: the full number only through the audited reveal
+    if key == "account_no" and isinstance(value, str):
+        return f"****{value[-4:]}"  # as the household page shows it
     if field is not None:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
@@ -102,6 +133,10 @@ def _value(field: models.Field | None, key: str, value) -> str:
         return rule_name(value)
     if key == "region_code":
         return region_name_of(value)
+    if key == "versions" and isinstance(value, dict):
+        # {kind: number} on an entry check, {kind: [id, number]} on a batch: the data sets by name.
+        return "；".join(f"{dataset_name(k)} v{v[1] if isinstance(v, (list, tuple)) else v}"
+                        for k, v in value.items()) or "—"
     if key == "params" and isinstance(value, dict):
         return "；".join(f"{label}：{text}" for label, text in batch_params(value))
     if isinstance(value, dict):

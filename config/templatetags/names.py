@@ -52,5 +52,12 @@ def region(value, empty="—"):
 
 
 @register.filter
+def dataset_name(kind) -> str:
+    """A cross-check data set's name (死亡人员) from its kind (`deaths`)."""
+    from audits.models import RefKind
+    return str(dict(RefKind.choices).get(str(kind), kind))
+
+
+@register.filter
 def rule_name(code) -> str:
     return _rule_name(str(code or ""))

@@ -27,11 +27,11 @@ def demo_townships(county: Region) -> list[Region]:
 def demo_users(county: Region) -> dict[str, User]:
     township, other_township = demo_townships(county)
     spec = [
-        ("caseworker", "caseworker", "张敏（乡镇经办）", township),
-        ("caseworker2", "caseworker", "李娜（乡镇经办）", other_township),
-        ("reviewer", "county_reviewer", "王强（县级审核）", county),
-        ("supervisor", "supervisor", "刘洋（市级督导）", county.parent),
-        ("inspector", "inspector", "陈刚（县纪委监委）", county),
+        ("caseworker", "caseworker", "张敏", township),
+        ("caseworker2", "caseworker", "李娜", other_township),
+        ("reviewer", "county_reviewer", "王强", county),
+        ("supervisor", "supervisor", "刘洋", county.parent),
+        ("inspector", "inspector", "陈刚", county),
         ("admin", "admin", "系统管理员", None),
     ]
     users = {}
