@@ -202,7 +202,7 @@ def parse_month(value) -> dt.date:
     text = _number_text(value) if not isinstance(value, str) else value
     for pattern in _MONTH_RES:
         m = pattern.fullmatch(text)
-        if m and 1 <= int(m[2]) <= 12:
+        if m and 1 <= int(m[2]) <= 12 and int(m[1]) >= 1:  # year 0 does not exist
             return dt.date(int(m[1]), int(m[2]), 1)
     raise CellError("发放月份应写作 YYYY-MM、YYYY/MM、YYYYMM 或 YYYY年M月", "the pay month is written YYYY-MM, YYYY/MM, YYYYMM or YYYY年M月")
 
@@ -315,6 +315,7 @@ def parse_region(lengths: tuple[int, ...] = CODE_LENGTHS):
         if len(code) not in lengths:
             raise CellError(f"区划代码应为{allowed_zh}代码", f"region code must be a code of length {lengths}")
         return code
+    parse.lengths = lengths
     return parse
 
 

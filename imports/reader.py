@@ -37,6 +37,7 @@ class Source:
     rows: Iterator[tuple[int, tuple]]
     progress: callable  # () -> fraction of the file read, 0..1
     all_text: bool = False  # every cell is a str (CSV), which allows the parser's fast paths
+    utf8_csv: str | None = None  # the path of a UTF-8 CSV file, which PostgreSQL may COPY as it is
 
 
 class _CountingReader(io.RawIOBase):
@@ -86,12 +87,17 @@ def check_xlsx_expansion(path: str) -> None:
                             f"not a normal workbook; save it again from Excel")
 
 
+def too_many_rows() -> FileError:
+    limit = settings.IMPORT_MAX_ROWS
+    return FileError(f"文件超过 {limit:,} 行数据的上限；请按乡镇拆分成几个文件分别导入",
+                     f"the file has more than {limit:,} data rows; split it by township")
+
+
 def _limited(rows: Iterator[tuple[int, tuple]]) -> Iterator[tuple[int, tuple]]:
     limit = settings.IMPORT_MAX_ROWS
     for count, item in enumerate(rows, start=1):
         if count > limit:
-            raise FileError(f"文件超过 {limit:,} 行数据的上限；请按乡镇拆分成几个文件分别导入",
-                            f"the file has more than {limit:,} data rows; split it by township")
+            raise too_many_rows()
         yield item
 
 
@@ -141,7 +147,8 @@ def _open_csv(path: str) -> Source:
         finally:
             text.close()
 
-    return Source(header, _limited(rows()), lambda: min(counter.count / size, 1.0), all_text=True)
+    return Source(header, _limited(rows()), lambda: min(counter.count / size, 1.0), all_text=True,
+                  utf8_csv=path if encoding == "utf-8-sig" else None)
 
 
 def _open_xlsx(path: str) -> Source:

@@ -305,7 +305,7 @@ def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.St
             continue
         if kind.registry:
             target = pipeline._registry_target(st)
-            pipeline.upsert(target)
+            pipeline.upsert(target, new_rows=new)
             written.add(target.table)
             if kind.key == "households":
                 from cases.models import AmountHistory
@@ -345,7 +345,7 @@ def _new_ref_version(job: ImportJob, actor: Actor, kind, rows: int):
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # serialise version numbering per kind
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [0x494D50, kind.key])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [pipeline.WRITE_LOCK, kind.key])
     last = RefVersion.objects.filter(kind=kind.key).order_by("-version_no").values_list("version_no", flat=True).first()
     version = RefVersion.objects.create(kind=kind.key, version_no=(last or 0) + 1, is_current=False,
                                         loaded_by=actor if _is_user(actor) else None, file_name=job.file_name,
