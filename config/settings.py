@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
-    "axes",
+    "config.apps.AxesConfig",  # django-axes, named in Chinese
     "csp",
     "dibao",
     "cases",

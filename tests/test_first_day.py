@@ -273,3 +273,16 @@ def test_long_work_runs_in_a_background_thread_without_redis(settings, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         enqueue(FakeTask(), 1)
     assert ran.wait(5) and ran.thread is not threading.main_thread()
+
+
+def test_the_admin_index_names_every_application_in_chinese(users, client_for):
+    admin = users["admin"]
+    admin.is_staff = admin.is_superuser = True  # as seed_demo and createsuperuser make the admin
+    admin.save()
+    response = client_for(admin).get(reverse("admin:index"))
+    assert response.status_code == 200
+    text = visible(response)
+    assert "登录安全" in text and "周期任务" in text
+    # every application's caption, e.g. django-axes' "Axes" before it was named
+    captions = re.findall(r'<caption>\s*<a[^>]*>([^<]+)</a>', response.content.decode())
+    assert captions and all(re.search(r"[\u4e00-\u9fff]", c) for c in captions), captions

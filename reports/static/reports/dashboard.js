@@ -4,6 +4,8 @@
   if (!node || !window.echarts) return;
   const data = JSON.parse(node.textContent);
   const charts = [];
+  // Rule and region names run long (应保未保：重度残疾人…): wrapped onto a second line, never cut off.
+  const NAMES = { width: 140, overflow: "break", lineHeight: 14 };
   function chart(id, option) {
     const el = document.getElementById(id);
     if (!el) return;
@@ -22,8 +24,9 @@
   });
   function bars(id, bar) {
     chart(id, {
-      tooltip: {}, grid: { left: 130, right: 20, top: 10, bottom: 20 },
-      xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: bar.labels, inverse: true },
+      tooltip: {}, grid: { left: 8, right: 20, top: 10, bottom: 20, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: bar.labels, inverse: true, axisLabel: NAMES },
       series: [{ type: "bar", data: bar.values, itemStyle: { color: "#9b1c1c" } }],
     });
   }
@@ -31,8 +34,8 @@
   bars("chart-complaints", data.complaints);
   chart("chart-children", {
     tooltip: { trigger: "axis" }, legend: { top: 0 },
-    grid: { left: 110, right: 20, top: 30, bottom: 20 },
-    xAxis: { type: "value" }, yAxis: { type: "category", data: data.children.names, inverse: true },
+    grid: { left: 8, right: 20, top: 30, bottom: 20, containLabel: true },
+    xAxis: { type: "value" }, yAxis: { type: "category", data: data.children.names, inverse: true, axisLabel: NAMES },
     series: [{ name: "在保户数", type: "bar", data: data.children.households, itemStyle: { color: "#9b1c1c" } },
              { name: "新增疑点", type: "bar", data: data.children.findings }],
   });
