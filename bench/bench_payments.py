@@ -4,7 +4,7 @@
 
 The database (created and migrated when missing, regions of province 22) gets N active households
 spread over the province's townships with one amount each (INSERT … SELECT generate_series, not the
-import); a payments CSV of households × months rows is written and imported through the same path as
+import); a payments CSV per month (one row per household) is written and imported through the same path as
 the web and `import_data` (validation, COPY staging, set-based upsert); then the roll of the last
 month is made for the whole province. Targets (DESIGN.md): import ≥ 50,000 rows/s, roll ≤ 30 s at
 1M households. Prints the figures and the scale.
@@ -110,15 +110,24 @@ def main(argv=None) -> None:
     _households(args.households)
     print(f"scale: {args.households:,} households, {args.months} months (setup {time.monotonic() - started:.1f}s)")
     months = [f"2026-{m:02d}" for m in range(1, args.months + 1)]
+    # One file per month, as a bank returns them (and a year would exceed IMPORT_MAX_ROWS in one file):
+    # the later months go into a ledger that already holds the earlier ones, as in production.
+    total_rows, total_s = 0, 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "payments.csv"
-        rows = _payments_file(path, months)
-        job = import_services.import_job_create(actor="system", kind="payments", file_name=path.name,
-                                                path=str(path), dry_run=False)
-        started = time.monotonic()
-        job = import_services.import_run(job_id=job.pk)
-        elapsed = time.monotonic() - started
-    print(f"payments import: {rows:,} rows in {elapsed:.1f}s = {rows / elapsed:,.0f} rows/s ({job.state}; target ≥ 50,000)")
+        for month in months:
+            path = Path(tmp) / f"payments-{month}.csv"
+            rows = _payments_file(path, [month])
+            job = import_services.import_job_create(actor="system", kind="payments", file_name=path.name,
+                                                    path=str(path), dry_run=False)
+            started = time.monotonic()
+            job = import_services.import_run(job_id=job.pk)
+            elapsed = time.monotonic() - started
+            path.unlink()
+            total_rows, total_s = total_rows + rows, total_s + elapsed
+            print(f"payments import {month}: {rows:,} rows in {elapsed:.1f}s = {rows / elapsed:,.0f} rows/s "
+                  f"({job.state}; ledger now {total_rows:,} rows)", flush=True)
+    print(f"payments import, {len(months)} monthly files: {total_rows:,} rows in {total_s:.1f}s = "
+          f"{total_rows / total_s:,.0f} rows/s (target ≥ 50,000)")
     started = time.monotonic()
     roll = services.roll_create(actor="system", month=dt.date(2026, args.months, 1), region_code="22")
     print(f"roll {roll.month_text} for province 22: {roll.households:,} households, {roll.total:,.2f} yuan "

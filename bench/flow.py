@@ -327,16 +327,13 @@ def main() -> None:
         pg_version = cur.fetchone()[0]
         cur.execute("SELECT current_setting('shared_buffers'), current_setting('autovacuum')")
         shared_buffers, autovacuum = cur.fetchone()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
     report = [
         f"# `bench/flow.py --households {n}`",
         "",
         f"{started:%Y-%m-%d %H:%M} UTC · {n:,} households (seed {args.seed}, files {generated}) · "
         f"PostgreSQL {pg_version.split()[0]} (shared_buffers {shared_buffers}, autovacuum {autovacuum}) · {os.cpu_count()} cores "
         f"**shared with other engineers' work** (1-minute load average at each step's end in the last column) · "
-        f"Python {platform.python_version()} · commit {commit}{' + uncommitted changes' if dirty else ''}.",
+        f"Python {platform.python_version()} · {tree_state()}.",
         "",
         *table(steps),
         "",
@@ -353,12 +350,25 @@ def main() -> None:
         *footprint(conn),
     ]
     conn.close()
-    text = "\n".join(report) + "\n"
-    args.results.mkdir(parents=True, exist_ok=True)
-    target = args.results / f"flow-{n}.md"
+    write_results(args.results, f"flow-{n}.md", report)
+    sys.exit(1 if any(s.status != "ok" for s in steps) else 0)
+
+
+def tree_state() -> str:
+    """Which code a figure was measured on."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    return f"commit {commit}{' + uncommitted changes' if dirty else ''}"
+
+
+def write_results(directory: Path, name: str, lines: list[str]) -> None:
+    """A benchmark's markdown report, printed and kept under bench/results/ (ready for the README)."""
+    text = "\n".join(lines) + "\n"
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / name
     target.write_text(text, encoding="utf-8")
     print("\n" + text + f"\nwritten to {target}", flush=True)
-    sys.exit(1 if any(s.status != "ok" for s in steps) else 0)
 
 
 if __name__ == "__main__":
