@@ -130,6 +130,11 @@ def _form(col: k.Column, v: str) -> tuple[str, str] | None:
     return None
 
 
+# Parsers whose columns hold few distinct values in a real file (a pay month, a day, an amount):
+# their checks run once per distinct value rather than once per row.
+_FEW_VALUES = (k.parse_date, k.parse_month, k.parse_money, k.parse_positive_money, k.parse_level, k.parse_bool)
+
+
 def applies(kind: k.Kind, source: Source) -> bool:
     return (connection.vendor == "postgresql" and source.utf8_csv is not None and kind.row_check is None
             and all(_form(col, "v") is not None for col in kind.columns))
@@ -195,18 +200,30 @@ def stage(kind: k.Kind, source: Source, plan, stage_table: str, prefix: str | No
             raise too_many_rows()
         raw = [f"COALESCE(c{i}, '')" for i in range(width)]
         used = sorted({idx for _, idx in plan if idx is not None})
+        cursor.execute(f"ANALYZE {q(RAW)}")  # the lookups below are hash joins only if the planner knows the sizes
         # Three levels, each computed once a row: the cleaned cells, whether each is in its plain
         # form, the values. OFFSET 0 keeps the planner from folding them into one repeated expression.
         cleaned = [f"btrim({raw[i]}, ' ') AS v{i}" for i in used]
         special = f"concat({', '.join(f'c{i}' for i in used)}) ~ '{_SPECIAL}'"
-        verdicts, values, plain = [], [], ["NOT special"]
+        verdicts, values, plain, lookups = [], [], ["NOT special"], []
         for col, idx in plan:
             if idx is None:
                 values.append(_lit(col.default))
                 continue
             v = f"v{idx}"
-            ok, value = _form(col, v)
-            verdicts.append(f"CASE WHEN {v} = '' THEN {'false' if col.required else 'true'} ELSE {ok} END AS o_{col.key}")
+            empty = 'false' if col.required else 'true'
+            if col.parse in _FEW_VALUES or hasattr(col.parse, "options") or hasattr(col.parse, "lengths"):
+                # Dates, months, amounts, enumerations: each distinct cell checked once, joined back by value.
+                ok, value = _form(col, "v")
+                lookups.append(f"LEFT JOIN (SELECT v, {ok} AS ok, CASE WHEN {ok} THEN {value} END AS val FROM (SELECT DISTINCT "
+                               f"btrim({raw[idx]}, ' ') AS v FROM {q(RAW)}) d WHERE v <> '') l_{col.key} "
+                               f"ON l_{col.key}.v = r.{v}")
+                verdicts.append(f"CASE WHEN {v} = '' THEN {empty} ELSE COALESCE(l_{col.key}.ok, false) END "
+                                f"AS o_{col.key}, l_{col.key}.val AS l_{col.key}")
+                value = f"l_{col.key}"
+            else:
+                ok, value = _form(col, v)
+                verdicts.append(f"CASE WHEN {v} = '' THEN {empty} ELSE {ok} END AS o_{col.key}")
             values.append(f"CASE WHEN {v} = '' THEN {_lit(col.default)} WHEN o_{col.key} THEN {value} END")
             plain.append(f"o_{col.key}")
         columns = ", ".join(q(c.key) for c in kind.columns)
@@ -215,7 +232,8 @@ def stage(kind: k.Kind, source: Source, plan, stage_table: str, prefix: str | No
             f"SELECT row_no, true, NOT ({' AND '.join(plain)}), {', '.join(values)} FROM ("
             f"SELECT r.*, {', '.join(verdicts)} FROM ("
             f"SELECT row_no, {special} AS special, {', '.join(cleaned)} FROM {q(RAW)} "
-            f"WHERE NOT ({' AND '.join(f'{c} = {chr(39) * 2}' for c in raw)}) OFFSET 0) r OFFSET 0) m")
+            f"WHERE NOT ({' AND '.join(f'{c} = {chr(39) * 2}' for c in raw)}) OFFSET 0) r {' '.join(lookups)} "
+            f"OFFSET 0) m")
         rows = cursor.rowcount
         cursor.execute(f"ANALYZE {q(stage_table)} (row_no, py)")
         cursor.execute(f"SELECT * FROM {q(RAW)} WHERE row_no IN (SELECT row_no FROM {q(stage_table)} WHERE py) "
