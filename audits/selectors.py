@@ -19,6 +19,7 @@ from cases.models import Household, Member, RelativeFiling, Staff, StaffType, St
 from dibao import idnumber
 from dibao.jobs import JobState
 from dibao.models import Role, User
+from dibao.summaries import shared_summary
 
 # --- batches and findings ---------------------------------------------------------------------
 
@@ -282,13 +283,20 @@ def tasks_for(user: User):
     return m.VerificationTask.objects.for_user(user)
 
 
-def task_progress(user: User, level: int = 9) -> list[dict]:
-    """done / total per township (level 9) or county (level 6) inside the user's scope."""
+def task_progress(user: User, level: int = 9) -> tuple[dt.datetime, list[dict]]:
+    """(when counted, done / total / overdue per township (level 9) or county (level 6) inside the
+    user's scope). A township's own counts are always fresh; a county's or wider ones, over up to
+    millions of tasks, are shared by the users of that scope for a few minutes (dibao.summaries)."""
     today = timezone.localdate()
-    rows = (tasks_for(user).annotate(area=Substr("township_code", 1, level)).values("area").order_by("area")
-            .annotate(total=Count("id"), done=Count("id", filter=~Q(outcome="")),
-                      overdue=Count("id", filter=Q(outcome="", deadline__lt=today))))
-    return list(rows)
+
+    def count() -> list[dict]:
+        return list(tasks_for(user).annotate(area=Substr("township_code", 1, level)).values("area").order_by("area")
+                    .annotate(total=Count("id"), done=Count("id", filter=~Q(outcome="")),
+                              overdue=Count("id", filter=Q(outcome="", deadline__lt=today))))
+    scope = user.scope_prefix
+    if scope is not None and len(scope) >= 9:
+        return timezone.localtime(), count()
+    return shared_summary(f"task-progress:{scope or 'all'}:{level}:{today:%Y%m%d}", count)
 
 
 def household_findings_summary(household_ids: list[int]) -> dict[int, tuple[list[str], str]]:

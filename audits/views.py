@@ -249,8 +249,9 @@ def task_list(request):
     page = paginate(qs.order_by("deadline", "id"), request.GET.get("page"), 50)
     # Above a county, progress is shown per county unless townships are asked for.
     level = 6 if len(user.scope_prefix or "") < 6 and request.GET.get("level") != "9" else 9
+    progress_at, progress = selectors.task_progress(user, level)
     return render(request, "audits/task_list.html", {
-        "page": page, "view": view, "today": today, "progress": selectors.task_progress(user, level),
+        "page": page, "view": view, "today": today, "progress": progress, "progress_at": progress_at,
         "level": level, "full_ids": user.can_see_full_id,
     })
 

@@ -176,6 +176,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Import files (imports.reader): refused before any row is read. The uncompressed limit and
 # the ratio are checked on the .xlsx's zip directory, before openpyxl inflates anything.
+# Region-wide live summaries (dashboard figures, task progress of a county or above) are computed at most
+# once in this many seconds and shared; the pages say when (dibao/summaries.py; 0 = on every view).
+LIVE_SUMMARY_SECONDS = int(os.environ.get("LIVE_SUMMARY_SECONDS", "300"))
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(200 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "3000000"))
 IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES",

@@ -9,3 +9,6 @@ from config.settings import *  # noqa: E402,F401,F403
 
 # Tests read the finished job right after the request that started it.
 TASKS_IN_THREAD = False
+
+# Tests change data and read live summaries straight after; their cache is tested on its own.
+LIVE_SUMMARY_SECONDS = 0

@@ -111,7 +111,8 @@ def _late_regions(user: User, today: dt.date) -> Section:
     from audits.selectors import task_progress
     from config.templatetags.names import region_name_of
     level = 6 if len(user.scope_prefix or "") < 6 else 9
-    rows = sorted((r for r in task_progress(user, level) if r["overdue"]), key=lambda r: -r["overdue"])[:8]
+    _counted_at, progress = task_progress(user, level)
+    rows = sorted((r for r in progress if r["overdue"]), key=lambda r: -r["overdue"])[:8]
     return Section(_("核查任务超期的地区"), [
         Item(region_name_of(r["area"]), r["overdue"], _url("audits:task_list", view="overdue"), "danger")
         for r in rows])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases.models import Household, Member
 from dibao.models import Region, User
 from dibao.scoping import get_scoped_or_404
+from dibao.summaries import shared_summary
 from reports import metrics
 from reports.models import ExportJob, RollupRow, RollupRun
 from reports.rollup import check_level_sums, level_of, normalise
@@ -59,6 +60,7 @@ class Dashboard:
     problems: list[dict] = field(default_factory=list)
     runs: list[RollupRun] = field(default_factory=list)
     ancestors: list[Region] = field(default_factory=list)
+    computed_at: dt.datetime | None = None  # live figures: when they were computed
 
     @property
     def review_done(self) -> int:
@@ -110,7 +112,8 @@ def dashboard(user: User, *, region_code: str | None = None, month: str | None =
     first = _shift(chosen, -(TREND_MONTHS - 1))
     by_month = {r.month: r for r in RollupRow.objects.filter(region_code=region.code, month__range=(first, chosen))}
     if live:
-        rows = live_rows(region, today=today)
+        board.computed_at, rows = shared_summary(f"dashboard:{region.code}:{today:%Y%m%d}",
+                                                 lambda: live_rows(region, today=today))
         board.row = by_month[current] = rows[region.code]
         board.children = [rows[code] for code in sorted(child_codes)]
     else:

@@ -66,7 +66,6 @@ def dashboard(request, code):
         "overdue_applications": _overdue_applications(request.user, board.region),
         # The month to freeze is the one that ended: a live month is still moving.
         "compute_month": f"{metrics.previous_month(timezone.localdate()) if board.live else board.month:%Y-%m}",
-        "now": timezone.localtime(),
         "can_compute": can(request.user, "rollup.compute"),
         "metric_labels": METRICS,
     }

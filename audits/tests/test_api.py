@@ -5,6 +5,8 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from audits.models import BatchChunk, Finding, FindingState, RescreenBatch, VerificationTask
 from dibao.jobs import JobState
@@ -175,3 +177,19 @@ def test_bulk_decide(finding, users, client_for):
     assert r.status_code == 200, r.json()
     assert {f["state"] for f in r.json()} == {FindingState.DISMISSED}
     assert AuditRecord.objects.filter(action="finding.dismiss").count() == 2
+
+
+def test_county_task_progress_is_shared_for_a_few_minutes_a_townships_is_always_fresh(task, users, client_for,
+                                                                                      settings):
+    from django.core.cache import cache
+
+    settings.LIVE_SUMMARY_SECONDS = 300
+    cache.clear()
+    url = reverse("audits:task_list")
+    county, township = client_for(users["reviewer"]), client_for(users["caseworker_a"])
+    assert county.get(url).context["progress"][0]["done"] == 0
+    VerificationTask.objects.filter(pk=task.pk).update(outcome="not_eligible", completed_at=timezone.now())
+    page = county.get(url)
+    assert page.context["progress"][0]["done"] == 0  # the county's counts of a minute ago, and it says when
+    assert f"统计于 {timezone.localtime(page.context['progress_at']):%H:%M}" in page.content.decode()
+    assert township.get(url).context["progress"][0]["done"] == 1

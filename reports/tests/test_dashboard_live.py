@@ -44,6 +44,23 @@ def test_live_figures_are_the_ones_the_snapshot_freezes(this_month, users, clien
     assert not snapshot.live and snapshot.row.metrics() == frozen.metrics()
 
 
+def test_live_figures_are_shared_for_a_few_minutes_and_say_when_they_were_computed(this_month, users, client_for,
+                                                                                     settings):
+    from django.core.cache import cache
+
+    settings.LIVE_SUMMARY_SECONDS = 300
+    cache.clear()
+    first = client_for(users["supervisor"]).get("/reports/region/220102/")
+    computed = first.context["board"].computed_at
+    HouseholdFactory(region_id="220102001001", decided_on=timezone.localdate())
+    again = client_for(users["reviewer"]).get("/reports/region/220102/")  # another user, same region
+    assert again.context["board"].row.households_active == first.context["board"].row.households_active == 2
+    assert again.context["board"].computed_at == computed
+    assert f"实时（截至 {computed:%Y-%m-%d %H:%M}）" in again.content.decode()
+    cache.clear()  # what the expiry does
+    assert client_for(users["supervisor"]).get("/reports/region/220102/").context["board"].row.households_active == 3
+
+
 def test_a_past_month_is_labelled_as_its_snapshot(this_month, users, client_for):
     past = metrics.previous_month(this_month)
     run = services.rollup_compute(actor="system", month=past)
