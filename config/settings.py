@@ -9,6 +9,7 @@ from pathlib import Path
 import os
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,15 +26,18 @@ def env_bool(name: str, default: bool) -> bool:
 # `make run` and the quick start set DEBUG=true.
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
+_MISSING_KEY = ("{name} 未设置：生产环境请设置环境变量 SECRET_KEY 和 AUDIT_HMAC_KEY（见 README“Configuration”）；"
+                "开发或测试时设置 DEBUG=true（make run / make test 已设置）。"
+                " — {name} is not set: production sets SECRET_KEY and AUDIT_HMAC_KEY; development sets DEBUG=true.")
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is false")
+    raise ImproperlyConfigured(_MISSING_KEY.format(name="SECRET_KEY"))
 # Keys every audit record's hash (HMAC-SHA256), so whoever can write to the database cannot
 # rewrite a record and recompute its hash. Its own secret, not SECRET_KEY: rotating the session
 # key must not invalidate the audit trail, and the key never goes into the database.
 AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "dev-only-audit-hmac-key-not-secret" if DEBUG else "")
 if not AUDIT_HMAC_KEY:
-    raise RuntimeError("AUDIT_HMAC_KEY must be set when DEBUG is false")
+    raise ImproperlyConfigured(_MISSING_KEY.format(name="AUDIT_HMAC_KEY"))
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -32,6 +32,16 @@ def test_debug_is_off_unless_set():
     assert out.stdout.strip() == "False"
 
 
+def test_a_command_without_its_keys_says_what_to_set_instead_of_a_traceback():
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "AUDIT_HMAC_KEY")}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"  # the operator's settings, not the suite's
+    out = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True,
+                         cwd=django_settings.BASE_DIR)
+    assert out.returncode == 1
+    assert "SECRET_KEY 未设置" in out.stderr and "DEBUG=true" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_the_500_page_is_chinese_in_the_base_layout_without_the_database():
     """No `db` fixture: any query would fail the test."""
     response = errors.server_error(RequestFactory().get("/cases/households/"))
