@@ -132,47 +132,47 @@ def stage_batch(batch: RescreenBatch, on_progress=None) -> None:
                 on_progress(RescreenBatch.objects.get(pk=batch.pk))
 
 
-def _compare_with_previous(batch: RescreenBatch, chunk: BatchChunk) -> None:
-    """Mark findings seen in the previous batch as still open (keeping when they were first
-    raised), carry a reviewer's dismissal forward while the evidence is unchanged, and carry a
-    confirmation forward: a household found 属实 and only suspended (停发, not exited) is still in
-    dibao and is found again, but the county has decided it, so it is not 待复核 a second time."""
-    same = "p.rule = {t}.rule AND p.subject_key = {t}.subject_key".format(t=FT)
-    with connection.cursor() as cursor:
-        if batch.previous_id:
-            cursor.execute(
-                f"UPDATE {FT} SET novelty = %s, first_raised_on = (SELECT MIN(p.first_raised_on) FROM {FT} p "
-                f"WHERE p.batch_id = %s AND {same}) WHERE chunk_id = %s AND EXISTS "
-                f"(SELECT 1 FROM {FT} p WHERE p.batch_id = %s AND {same})",
-                [Novelty.OPEN, batch.previous_id, chunk.pk, batch.previous_id])
-        dismissed = (f"FROM {FT} p WHERE {same} AND p.evidence_hash = {FT}.evidence_hash "
-                     "AND p.state = %s AND p.batch_id < %s")
-        cursor.execute(
-            f"UPDATE {FT} SET state = %s, carried_from_id = (SELECT MAX(p.id) {dismissed}) "
-            f"WHERE chunk_id = %s AND state = %s AND EXISTS (SELECT 1 {dismissed})",
-            [FindingState.AUTO_DISMISSED, FindingState.DISMISSED, batch.pk, chunk.pk, FindingState.PENDING,
-             FindingState.DISMISSED, batch.pk])
-        confirmed = f"FROM {FT} p WHERE {same} AND p.state = %s AND p.batch_id < %s"
-        cursor.execute(
-            f"UPDATE {FT} SET state = %s, carried_from_id = (SELECT MAX(p.id) {confirmed}) "
-            f"WHERE chunk_id = %s AND state = %s AND EXISTS (SELECT 1 {confirmed})",
-            [FindingState.CONFIRMED, FindingState.CONFIRMED, batch.pk, chunk.pk, FindingState.PENDING,
-             FindingState.CONFIRMED, batch.pk])
-
-
 def move_chunk(batch: RescreenBatch, chunk: BatchChunk) -> dict:
-    """Write the chunk's findings from the staged rows; returns counts per rule."""
+    """Write the chunk's findings from the staged rows, compared with earlier batches; returns
+    counts per rule.
+
+    A finding the previous batch also raised is still open and keeps when it was first raised. A
+    pending finding whose rule, subject and fingerprint match a finding a reviewer dismissed in any
+    earlier batch is dismissed again, pointing at that decision (the latest); otherwise one whose rule
+    and subject were found 属实 in any earlier batch is confirmed again: a household found 属实 and only
+    suspended (停发, not exited) is still in dibao and is found again, but the county has decided it,
+    so it is not 待复核 a second time. Each row is written once, as it stays: updating the rows just
+    inserted rewrote every one of them, with new entries in each of the table's indexes.
+    """
     where, params = chunk_filter(batch, chunk, "s.region_code")
+    earlier = (f"FROM {FT} p WHERE p.rule = s.rule AND p.subject_key = s.subject_key AND p.batch_id < %s "
+               "AND p.state = %s")
     with connection.cursor() as cursor:
         _tune(cursor)
         cursor.execute(f"DELETE FROM {FT} WHERE chunk_id = %s", [chunk.pk])
+        # Looked up per staged row, by index: as a join, PostgreSQL hashed the previous batch's
+        # findings in every chunk, reading the whole batch once per county. The previous batch has at
+        # most one finding per rule and subject (its unique key), none without a previous batch;
+        # decisions are looked up for pending rows only (section A and the funds rules, a few per
+        # cent). MATERIALIZED, so that each look-up runs once though its result is used twice.
         cursor.execute(
+            f"WITH staged AS MATERIALIZED (SELECT s.*, (SELECT p.first_raised_on FROM {FT} p WHERE p.batch_id = %s "
+            "AND p.rule = s.rule AND p.subject_key = s.subject_key) AS raised_on, "
+            f"CASE WHEN s.state = %s THEN (SELECT MAX(p.id) {earlier} AND p.evidence_hash = s.evidence_hash) END "
+            f"AS dismissed_id, CASE WHEN s.state = %s THEN (SELECT MAX(p.id) {earlier}) END AS confirmed_id "
+            f"FROM {ST} s WHERE s.batch_id = %s AND {where}) "
             f"INSERT INTO {FT} (batch_id, chunk_id, rule, household_id, id_number, name, region_code, subject_key, "
-            "detail, evidence_hash, novelty, state, first_raised_on, actions, decision_reason, month, household_no) "
-            "SELECT s.batch_id, %s, s.rule, s.household_id, s.id_number, s.name, s.region_code, s.subject_key, "
-            f"s.detail, s.evidence_hash, %s, s.state, %s, '{{}}', '', s.month, s.household_no FROM {ST} s "
-            f"WHERE s.batch_id = %s AND {where}",
-            [chunk.pk, Novelty.NEW, batch.as_of.isoformat(), batch.pk, *params])
+            "detail, evidence_hash, novelty, state, first_raised_on, carried_from_id, actions, decision_reason, "
+            "month, household_no) "
+            "SELECT batch_id, %s, rule, household_id, id_number, name, region_code, subject_key, detail, "
+            "evidence_hash, CASE WHEN raised_on IS NULL THEN %s ELSE %s END, "
+            "CASE WHEN dismissed_id IS NOT NULL THEN %s WHEN confirmed_id IS NOT NULL THEN %s ELSE state END, "
+            "COALESCE(raised_on, %s), COALESCE(dismissed_id, confirmed_id), '{}', '', month, household_no "
+            "FROM staged",
+            [batch.previous_id, FindingState.PENDING, batch.pk, FindingState.DISMISSED, FindingState.PENDING,
+             batch.pk, FindingState.CONFIRMED, batch.pk, *params,
+             chunk.pk, Novelty.NEW, Novelty.OPEN, FindingState.AUTO_DISMISSED, FindingState.CONFIRMED,
+             batch.as_of.isoformat()])
         cursor.execute(f"SELECT rule, COUNT(*) FROM {FT} WHERE chunk_id = %s GROUP BY rule", [chunk.pk])
         return dict(cursor.fetchall())
 
@@ -205,7 +205,6 @@ def run_chunk(chunk_id: int) -> None:
                     == JobState.DONE:
                 return
             counts = move_chunk(batch, chunk)
-            _compare_with_previous(batch, chunk)
             BatchChunk.objects.filter(pk=chunk.pk).update(state=JobState.DONE, counts=counts,
                                                           finished_at=timezone.now())
     except Exception as exc:
@@ -264,23 +263,27 @@ def finish_batch(batch_id: int) -> bool:
         # statements below join them by person and must not take them for a handful of rows.
         analyze(FT)
         counts = {code: 0 for code in r.RULES}
-        for row in Finding.objects.filter(batch=batch).values("rule").order_by().annotate(n=_count()):
-            counts[row["rule"]] = row["n"]
+        novelty = {Novelty.NEW: 0, Novelty.OPEN: 0}
+        for rule, new_or_open, n in (Finding.objects.filter(batch=batch).values_list("rule", "novelty").order_by()
+                                     .annotate(n=_count())):
+            counts[rule] += n
+            novelty[new_or_open] += n
         staged = StagedFinding.objects.filter(batch=batch).count()
         if staged != sum(counts.values()):
             raise RuntimeError(f"batch {batch.pk}: {staged} staged findings but {sum(counts.values())} "
                                "written by the county chunks")
-        novelty = dict(Finding.objects.filter(batch=batch).values_list("novelty").order_by().annotate(n=_count()))
+        # Both batches hold one finding per rule and subject, so the previous batch's findings raised
+        # again are as many as this batch's still-open ones, and the rest are resolved: a count, not
+        # a comparison of the two batches.
         resolved = 0
         if batch.previous_id:
-            resolved = Finding.objects.filter(batch_id=batch.previous_id).exclude(
-                _exists_in(batch.pk)).count()
+            resolved = Finding.objects.filter(batch_id=batch.previous_id).count() - novelty[Novelty.OPEN]
         _upsert_tasks(batch)
         analyze(TT)
         StagedFinding.objects.filter(batch=batch).delete()
         RescreenBatch.objects.filter(pk=batch.pk).update(
-            state=JobState.DONE, progress=100, counts=counts, new_count=novelty.get(Novelty.NEW, 0),
-            open_count=novelty.get(Novelty.OPEN, 0), resolved_count=resolved, finished_at=timezone.now(), error="")
+            state=JobState.DONE, progress=100, counts=counts, new_count=novelty[Novelty.NEW],
+            open_count=novelty[Novelty.OPEN], resolved_count=resolved, finished_at=timezone.now(), error="")
     return True
 
 

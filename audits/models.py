@@ -375,7 +375,11 @@ class VerificationTask(models.Model):
     is_exited = models.BooleanField(_("2016年以来退保"), default=False)
     is_rejected = models.BooleanField(_("2017年以来未通过"), default=False)
     first_batch = models.ForeignKey(RescreenBatch, on_delete=models.SET_NULL, null=True, related_name="+")
-    last_batch = models.ForeignKey(RescreenBatch, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Rewritten on every open task each batch: with no index on it (and room left on each page, the
+    # table's fillfactor, migration 0012) PostgreSQL updates the row in place instead of inserting
+    # into all the table's indexes again (the task UPDATE of a 100k province: 6.5–7.5 s → 1.7–1.8 s).
+    last_batch = models.ForeignKey(RescreenBatch, on_delete=models.SET_NULL, null=True, related_name="+",
+                                   db_index=False)
     created_on = models.DateField(_("下发日期"))
     deadline = models.DateField(_("办理期限"))
     visited_on = models.DateField(_("入户核查日期"), null=True, blank=True, validators=[not_in_future])

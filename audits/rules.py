@@ -399,7 +399,7 @@ def _funds(ctx: Context, payments: str, params: list, source: str, facts: str, h
     sql = ("SELECT h.id AS household_id, fp.payee_id_number AS id_number, fp.payee_name AS name, "
            "COALESCE(h.region_code, '') AS region_code, g.household_no || ':' || g.month AS subject_key, "
            f"{source} AS source, {facts} || '（交易流水号 ' || g.txns || '）' AS facts, g.month AS month, "
-           f"g.household_no AS household_no FROM ({grouped}) g JOIN {PAY} fp ON fp.txn_no = g.first_txn "
+           f"g.household_no AS household_no FROM ({grouped}) g JOIN {PAY} fp ON fp.txn_no = g.first_txn AND fp.pay_month = g.pay_month "
            f"LEFT JOIN {H} h ON h.household_no = g.household_no WHERE {where}")
     return sql, [*params, *region_params]
 

@@ -8,8 +8,8 @@
 2. An empty database: DROP (WITH FORCE) and CREATE `--db`, then `manage.py migrate`.
 3. The flow, each step one `manage.py` subprocess as an operator would type it, with the production
    settings (DEBUG off, no REDIS_URL, so Celery tasks run in the command's own process):
-   load_regions --province 22 · import_data of each file (households, members, staff, relatives and
-   the nine cross-check kinds) · rescreen · export_findings · rollup · export_rollup · export_form
+   load_regions --province 22 · import_data of each file (households, members, staff, relatives,
+   the nine cross-check kinds, then the bank's return of twelve months, a file a month) · rescreen · export_findings · rollup · export_rollup · export_form
    screening · payroll · export_payroll · verify_audit.
 
 For each step: wall time (process start to exit, so Python start-up and Django set-up are in it),
@@ -40,7 +40,7 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.generate import AS_OF, HEADERS  # noqa: E402  (the generator's kinds and date are the flow's)
+from bench.generate import AS_OF, HEADERS, payment_months  # noqa: E402  (the generator's kinds and date are the flow's)
 
 PG = "postgres://postgres@127.0.0.1:5432"  # the development server (trust auth, as docs/bench.md)
 PROVINCE = "22"
@@ -146,6 +146,11 @@ def flow_steps(files: Path, out: Path) -> list[Step]:
     for kind in IMPORT_KINDS:
         path = files / f"{kind}.csv"
         steps.append(Step(f"import_data {kind}", ["import_data", kind, str(path)], r": (\d+) rows", copy_file=path))
+    # the bank's return, a file a month into the growing ledger, as the banks send it
+    for month in payment_months():
+        path = files / f"payments-{month}.csv"
+        steps.append(Step(f"import_data payments {month}", ["import_data", "payments", str(path)], r": (\d+) rows",
+                          copy_file=path))
     year_start = AS_OF.replace(month=1, day=1)
     steps += [
         Step("rescreen", ["rescreen", "--as-of", AS_OF.isoformat()], None),
@@ -275,7 +280,7 @@ def main() -> None:
     conn = admin_connect(args.db)
     generated = "reused"
     for step in steps:
-        if step.copy_file and not (files / ".complete").exists():
+        if step.copy_file and not ((files / ".complete").exists() and step.copy_file.exists()):
             # The generator spreads households over the villages the database holds: after load_regions.
             t = time.perf_counter()
             code, wall, _, rss = run([sys.executable, str(ROOT / "bench" / "generate.py"), "--files",

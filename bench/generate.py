@@ -72,6 +72,9 @@ HEADERS = {
     "kinship": ["身份证号A", "身份证号B", "关系"],
 }
 REF_KINDS = list(REF_ROWS)
+PAYMENT_MONTHS = 12
+HEADERS_PAYMENTS = ["交易流水号", "发放月份", "户编号", "收款人姓名", "收款人身份证号", "银行账号", "发放金额", "发放日期",
+                    "发放状态"]
 
 SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
             "阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段钱汤尹黎易常武乔贺"
@@ -178,6 +181,16 @@ def _minus_months(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
 
 
+def payment_months() -> list[str]:
+    """'YYYY-MM' of the PAYMENT_MONTHS months ending with AS_OF's, oldest first."""
+    return [f"{_minus_months(AS_OF.replace(day=1), k):%Y-%m}" for k in range(PAYMENT_MONTHS - 1, -1, -1)]
+
+
+def _months_apart(earlier: str, later: str) -> int:
+    """Whole months from 'YYYY-MM' `earlier` to `later`."""
+    return (int(later[:4]) - int(earlier[:4])) * 12 + int(later[5:7]) - int(earlier[5:7])
+
+
 class Generator:
     def __init__(self, *, households: int, seed: int, out: Path, villages: list[str], region_names: dict):
         self.n_households = households
@@ -215,10 +228,7 @@ class Generator:
         return max(10, round(base * self.scale))
 
     def _open(self, kind: str):
-        fh = open(self.out / f"{kind}.csv", "w", encoding="utf-8", newline="", buffering=1 << 20)
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(HEADERS[kind])
-        return fh, w
+        return self._open_file(f"{kind}.csv", HEADERS[kind])
 
     # -- helpers that name real members ---------------------------------------------------
     def member_id(self, m: int) -> str:
@@ -647,10 +657,72 @@ class Generator:
             written += 1
         return written
 
+    def payments(self) -> None:
+        """The bank's return of each of the PAYMENT_MONTHS months ending with AS_OF's, one file a month
+        as a bank sends them (`payments-YYYY-MM.csv`): every household 在保 by the month (decided before
+        it ended) paid its registered amount, the head as payee, its own account; 交易流水号 run in
+        sequence. Planted for the funds rules, per month: a failed transfer retried (not PAID_TWICE),
+        paid twice, another amount, an account shared with the household before, a 户编号 the
+        registry does not know, an exited household paid after its exit. Read back from households.csv."""
+        rng = self.rng("payments")
+        rnd = rng.random
+        households = []
+        with open(self.out / "households.csv", encoding="utf-8", newline="") as fh:
+            rows = csv.reader(fh)
+            next(rows)
+            for row in rows:
+                status = row[5]
+                if status in ("在保", "已退出") and row[7]:
+                    # (户编号, name, ID, decided month, exit month or "", amount of one 在保)
+                    households.append((row[0], row[2], row[3], row[7][:7], row[8][:7], row[11] if status == "在保" else ""))
+        total = 0
+        for month in payment_months():
+            fh, w = self._open_file(f"payments-{month}.csv", HEADERS_PAYMENTS)
+            stamp = month.replace("-", "")
+            serial = 0
+            paid_on = f"{month}-10"
+            previous_account = None
+
+            def pay(no, name, pid, account, amount, status="成功"):
+                nonlocal serial
+                serial += 1
+                w.writerow((f"{stamp}{serial:010d}", month, no, name, pid, account, amount, paid_on, status))
+
+            for no, name, pid, decided, exited, amount in households:
+                account = "62170" + no
+                if amount:
+                    if decided > month or amount == "0.00":
+                        continue
+                    r = rnd()
+                    if r < 0.0005:
+                        pay(no, name, pid, account, amount, "失败")
+                    elif r < 0.0008:
+                        pay(no, name, pid, account, amount)
+                    elif r < 0.0010:
+                        amount = f"{float(amount) + 100:.2f}"
+                    elif r < 0.0011 and previous_account:
+                        account = previous_account
+                    pay(no, name, pid, account, amount)
+                    previous_account = account
+                elif exited and exited < month and _months_apart(exited, month) == 1 and rnd() < 0.002:
+                    pay(no, name, pid, account, "500.00")  # the month after the exit
+            for k in range(max(1, round(20 * self.scale))):
+                pay(f"X{stamp}{k:06d}", "某人", households[k % len(households)][2], f"62179{stamp}{k:08d}", "600.00")
+            fh.close()
+            total += serial
+        self.counts["payments"] = total
+
+    def _open_file(self, name: str, header: list[str]):
+        fh = open(self.out / name, "w", encoding="utf-8", newline="", buffering=1 << 20)
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        return fh, w
+
     def run(self) -> None:
         started = time.monotonic()
         steps = [("registry", self.registry), ("staff", self.staff_and_relatives)]
         steps += [(k, (lambda k=k: self.reference(k))) for k in REF_KINDS]
+        steps.append(("payments", self.payments))
         for label, step in steps:
             t = time.monotonic()
             before = dict(self.counts)

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from django.db import connection
 from django.utils import timezone
 
-from dibao import idnumber
+from dibao import idnumber, partitions
 from dibao.bulk import copy_into, deferred_indexes
 from dibao.validators import has_control_character
 from imports import fastpath
@@ -687,6 +687,7 @@ class Target:
     params: list
     on_update: list[str] = field(default_factory=list)   # set from EXCLUDED only when a row is updated
     versioned: bool = False  # an update counts as a write (dibao.concurrency): a page open meanwhile is stale
+    partition_column: str | None = None  # the month a partitioned ledger's rows are kept by
 
 
 _KEY_TO_COLUMN = {
@@ -729,7 +730,7 @@ def _payments_target(staged: Staged, now) -> Target:
               f"LEFT JOIN {q(household_t)} h ON h.household_no = s.household_no WHERE s.ok")
     compare = [key for key in own if key != "txn_no"] + ["household_id", "region_code"]
     return Target(Payment._meta.db_table, source, [*own, "household_id", "region_code", "imported_at"], compare,
-                  ["txn_no"], [now], on_update=["imported_at"])
+                  ["txn_no"], [now], on_update=["imported_at"], partition_column="pay_month")
 
 
 def _registry_target(staged: Staged) -> Target:
@@ -815,44 +816,92 @@ def _differs(left: str, right: str, columns: list[str]) -> str:
 def count_changes(target: Target) -> tuple[int, int, int]:
     """(new, updated, unchanged) of the valid staged rows against the target table."""
     join = " AND ".join(f"t.{q(c)} = src.{q(c)}" for c in target.conflict)
-    sql = (f"SELECT COALESCE(SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), 0), "
-           f"COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND ({_differs('t', 'src', target.compare)}) THEN 1 ELSE 0 END), 0), "
-           f"COUNT(*) FROM ({target.source}) src LEFT JOIN {q(target.table)} t ON {join}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, target.params)
+        existing = _existing_rows(target, cursor)
+        cursor.execute(
+            f"SELECT COALESCE(SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), 0), "
+            f"COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND ({_differs('t', 'src', target.compare)}) THEN 1 ELSE 0 END), 0), "
+            f"COUNT(*) FROM ({target.source}) src LEFT JOIN {existing} t ON {join}", target.params)
         new, updated, total = cursor.fetchone()
     return int(new), int(updated), int(total) - int(new) - int(updated)
 
 
-def upsert(target: Target, *, new_rows: int) -> int:
+def _existing_rows(target: Target, cursor) -> str:
+    """The relation the staged keys are matched in: the table, or of a partitioned ledger only the
+    partitions whose key range meets the staged keys' (dibao.partitions.key_candidates) — a new
+    month's file need not read the months before it."""
+    if not (target.partition_column and len(target.conflict) == 1 and partitions.is_partitioned(target.table)):
+        return q(target.table)
+    key = q(target.conflict[0])
+    cursor.execute(f"SELECT MIN(src.{key}), MAX(src.{key}) FROM ({target.source}) src", target.params)
+    low, high = cursor.fetchone()
+    parts = partitions.key_candidates(target.table, target.conflict[0], low, high) if low is not None else []
+    if not parts:
+        return f"(SELECT * FROM {q(target.table)} WHERE false)"
+    return "(" + " UNION ALL ".join(f"SELECT * FROM {q(name)}" for name in parts) + ")"
+
+
+def upsert(target: Target, *, new_rows: int, updated_rows: int) -> list[str]:
     """Update the rows whose key exists and differ, then insert the new ones.
 
     Two plain statements rather than one INSERT … ON CONFLICT: the speculative insertion of
     ON CONFLICT cost a third more than a plain insert at 200,000 households, and the staged
-    rows are already known to be new or not. A transaction-level lock per table serialises two
-    imports writing the same table, so a key cannot appear between the two statements. A load
-    at least as big as the table rebuilds its secondary indexes (`dibao.bulk.deferred_indexes`).
+    rows are already known to be new or not (`count_changes`), so neither runs for nothing. A
+    transaction-level lock per table serialises two imports writing the same table, so a key
+    cannot appear between the two statements. A load at least as big as the table rebuilds its
+    secondary indexes (`dibao.bulk.deferred_indexes`); a ledger partitioned by month loads a
+    month it has no rows of into a partition of its own (`_insert_by_month`). Returns the tables
+    whose statistics the write changed (for `dibao.bulk.analyze`, once committed).
     """
-    conflict = [q(c) for c in target.conflict]
-    key = " AND ".join(f"t.{c} = src.{c}" for c in conflict)
-    written = 0
+    key = " AND ".join(f"t.{q(c)} = src.{q(c)}" for c in target.conflict)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [WRITE_LOCK, target.table])
-        if target.compare:
+        months = _months_to_partition(target, cursor, all_new=not updated_rows and new_rows > 0) \
+            if target.partition_column and partitions.is_partitioned(target.table) else None
+        if target.compare and updated_rows:
             sets = [f"{q(c)} = src.{q(c)}" for c in target.compare + target.on_update]
             if target.versioned:
                 sets.append(f"{q('version')} = t.{q('version')} + 1")
             cursor.execute(f"UPDATE {q(target.table)} AS t SET {', '.join(sets)} FROM ({target.source}) src "
                            f"WHERE {key} AND ({_differs('t', 'src', target.compare)})", target.params)
-            written += cursor.rowcount
-        if not new_rows:
-            return written
-        cols = ", ".join(q(c) for c in target.columns)
-        with deferred_indexes(target.table, rows=new_rows):
-            cursor.execute(f"INSERT INTO {q(target.table)} ({cols}) SELECT {cols} FROM ({target.source}) src "
-                           f"WHERE NOT EXISTS (SELECT 1 FROM {q(target.table)} t WHERE {key})", target.params)
-        return written + cursor.rowcount
+        if months is not None:
+            if new_rows:
+                _insert_by_month(target, cursor, months, key)
+            touched = [partitions.partition_name(target.table, month) for month in months]
+            return touched + ([target.table] if partitions.parent_stats_due(target.table) else [])
+        if new_rows:
+            cols = ", ".join(q(c) for c in target.columns)
+            with deferred_indexes(target.table, rows=new_rows):
+                cursor.execute(f"INSERT INTO {q(target.table)} ({cols}) SELECT {cols} FROM ({target.source}) src "
+                               f"WHERE NOT EXISTS (SELECT 1 FROM {q(target.table)} t WHERE {key})", target.params)
+    return [target.table]
+
+
+def _months_to_partition(target: Target, cursor, *, all_new: bool) -> dict[dt.date, bool]:
+    """The staged months, each True when it loads into a fresh partition of its own: every staged
+    row is new and the ledger has no row of that month. The others get their (attached) partition
+    before anything is written, so updates and inserts never land in the default partition."""
+    column = target.partition_column
+    cursor.execute(f"SELECT DISTINCT src.{q(column)} FROM ({target.source}) src", target.params)
+    months = {}
+    for (month,) in cursor.fetchall():
+        months[month] = all_new and partitions.can_load_fresh(target.table, column, month)
+        if not months[month]:
+            partitions.ensure_month(target.table, column, month)
+    return months
+
+
+def _insert_by_month(target: Target, cursor, months: dict[dt.date, bool], key: str) -> None:
+    cols = ", ".join(q(c) for c in target.columns)
+    for month in sorted(m for m, fresh in months.items() if fresh):
+        with partitions.fresh_month(target.table, target.partition_column, month) as table:
+            cursor.execute(f"INSERT INTO {q(table)} (id, {cols}) SELECT nextval(%s), {cols} "
+                           f"FROM ({target.source}) src WHERE src.{q(target.partition_column)} = %s",
+                           [partitions.id_sequence(target.table), *target.params, month])
+    if not all(months.values()):
+        cursor.execute(f"INSERT INTO {q(target.table)} ({cols}) SELECT {cols} FROM ({target.source}) src "
+                       f"WHERE NOT EXISTS (SELECT 1 FROM {q(target.table)} t WHERE {key})", target.params)
 
 
 WRITE_LOCK = 0x494D50  # the advisory lock space of imports (with services._new_ref_version)

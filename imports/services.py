@@ -304,9 +304,7 @@ def _write(*, jobs: list[ImportJob], actor: Actor, staged: dict[int, pipeline.St
             _set(job, outcome=_("预检通过，尚未导入。") + _counts_text(job))
             continue
         if kind.registry:
-            target = pipeline._registry_target(st)
-            pipeline.upsert(target, new_rows=new)
-            written.add(target.table)
+            written.update(pipeline.upsert(pipeline._registry_target(st), new_rows=new, updated_rows=updated))
             if kind.key == "households":
                 from cases.models import AmountHistory
 

@@ -92,9 +92,13 @@ class PaymentStatus(models.TextChoices):
 
 class Payment(models.Model):
     """One transfer the bank returned (发放记录), keyed by its 交易流水号. A 户编号 the registry
-    does not know is kept (household and region empty): that is itself a finding."""
+    does not know is kept (household and region empty): that is itself a finding.
 
-    txn_no = models.CharField(_("交易流水号"), max_length=40, unique=True)
+    On PostgreSQL the table is partitioned by pay month (dibao/partitions.py, migration 0004), so
+    its unique keys include the month: the 交易流水号 is unique in the ledger because the import
+    matches it across all months before writing (an existing one is corrected in place)."""
+
+    txn_no = models.CharField(_("交易流水号"), max_length=40)
     pay_month = models.DateField(_("发放月份"), help_text=_("该月 1 日"))
     household_no = models.CharField(_("户编号"), max_length=32)
     household = models.ForeignKey("cases.Household", on_delete=models.SET_NULL, null=True, blank=True,
@@ -116,6 +120,7 @@ class Payment(models.Model):
         verbose_name = _("发放记录")
         verbose_name_plural = _("发放记录")
         ordering = ["pay_month", "household_no", "txn_no"]
+        constraints = [models.UniqueConstraint(fields=["txn_no", "pay_month"], name="payment_txn_month_key")]
         indexes = [
             # The funds rules group a month's payments by household and by account; reconciliation
             # and the rollup read a month of a region.
@@ -186,8 +191,9 @@ class PaymentVisit(models.Model):
     verification = models.ForeignKey(PaymentVerification, on_delete=models.CASCADE, related_name="visits")
     household = models.ForeignKey("cases.Household", on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("低保家庭"))
+    # no database constraint: a partitioned ledger's keys include the pay month
     payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                verbose_name=_("发放记录"))
+                                db_constraint=False, verbose_name=_("发放记录"))
     amount_paid = models.DecimalField(_("当月实发金额"), max_digits=12, decimal_places=2)
     method = models.CharField(_("回访方式"), max_length=8, choices=VisitMethod.choices, blank=True)
     result = models.CharField(_("回访结果"), max_length=10, choices=VisitOutcome.choices,

@@ -65,7 +65,7 @@ def verification_draw(*, actor: User, month: dt.date, township: str, count: int 
     picked = sampling.draw(households, seed=seed, n=n)
     payments = {row["household_id"]: row for row in paid.filter(household_id__in=picked).values("household_id")
                 .order_by().annotate(total=Sum("amount"), first=Min("txn_no"))}
-    first_ids = dict(Payment.objects.filter(txn_no__in=[r["first"] for r in payments.values()])
+    first_ids = dict(Payment.objects.filter(pay_month=month, txn_no__in=[r["first"] for r in payments.values()])
                      .values_list("txn_no", "id"))
     PaymentVisit.objects.bulk_create([
         PaymentVisit(verification=verification, household_id=hid, payment_id=first_ids[payments[hid]["first"]],

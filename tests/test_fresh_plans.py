@@ -40,13 +40,17 @@ def postgres_only():
 
 @pytest.fixture
 def no_autovacuum(postgres_only):
-    """Autovacuum would analyze a table a minute after it is loaded: the plans must not wait for it."""
+    """Autovacuum would analyze a table a minute after it is loaded: the plans must not wait for it.
+    (Autovacuum never analyzes a partitioned table as a whole, and the payments' month partitions
+    are made by the import itself, moments before the plans are read.)"""
     with connection.cursor() as cursor:
-        for table in sorted(LOADED_TABLES):
+        cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r'", [sorted(LOADED_TABLES)])
+        tables = sorted(row[0] for row in cursor.fetchall())
+        for table in tables:
             cursor.execute(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
     yield
     with connection.cursor() as cursor:
-        for table in sorted(LOADED_TABLES):
+        for table in tables:
             cursor.execute(f'ALTER TABLE "{table}" RESET (autovacuum_enabled)')
 
 

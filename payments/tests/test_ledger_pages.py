@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from openpyxl import Workbook
 
 from audits import services as audit_services
@@ -49,6 +50,42 @@ def test_import_adds_to_the_ledger_and_corrects_in_place(regions, tmp_path):
     fixed = _import(tmp_path, [row[:8] + ["成功"]])
     assert fixed.rows_updated == 1 and Payment.objects.get(txn_no="T1").status == "success"
     assert Payment.objects.get(txn_no="T1").region_code == h.region_id
+
+
+def _partition_of(txn_no: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM payments_payment WHERE txn_no = %s", [txn_no])
+        return cursor.fetchone()[0]
+
+
+def test_each_month_loads_into_a_partition_of_its_own(regions, tmp_path):
+    """PostgreSQL: a month the ledger has no rows of is loaded into its own partition (its indexes
+    built once); a 交易流水号 stays unique across months — a later file that moves it to another
+    month corrects it in place; rows written by other means wait in the default partition and
+    join their month's partition when that month is imported."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the ledger is partitioned on PostgreSQL only")
+    h = HouseholdFactory()
+
+    def row(txn, month, amount="980"):
+        return [txn, month, h.household_no, h.head_name, h.head_id_number, "6217000000000000001", amount,
+                f"{month}-10", "成功"]
+
+    early = pay(h, "2026-09", txn="T-EARLY")
+    assert _partition_of("T-EARLY") == "payments_payment_default"
+    first = _import(tmp_path, [row("T1", "2026-10"), row("T2", "2026-10")])
+    assert first.state == "done" and first.rows_new == 2
+    assert {_partition_of("T1"), _partition_of("T2")} == {"payments_payment_p202610"}
+    assert len(set(Payment.objects.values_list("id", flat=True))) == 3
+    assert pay(h, "2026-10", txn="T-LATER").id > Payment.objects.get(txn_no="T2").id  # the sequence moved on
+    moved = _import(tmp_path, [row("T2", "2026-11", "990"), row("T-EARLY", "2026-09", "500.00")])
+    assert (moved.rows_new, moved.rows_updated) == (0, 1)
+    assert Payment.objects.filter(txn_no="T2").count() == 1
+    assert (_partition_of("T2"), Payment.objects.get(txn_no="T2").amount) == ("payments_payment_p202611", Decimal("990"))
+    assert _partition_of("T-EARLY") == "payments_payment_p202609"
+    again = _import(tmp_path, [row("T1", "2026-10"), row("T3", "2026-12")])
+    assert (again.rows_new, again.rows_unchanged) == (1, 1) and _partition_of("T3") == "payments_payment_p202612"
+    assert Payment.objects.count() == 5
 
 
 def test_import_refuses_a_household_of_another_county(users, tmp_path):
