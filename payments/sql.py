@@ -54,6 +54,20 @@ def amount_in_force(h: str, month_sql: str) -> str:
     return f"COALESCE({latest}, CASE WHEN {none} THEN {h}.monthly_amount END)"
 
 
+def amount_in_force_joined(h: str, month_sql: str, alias: str = "air") -> tuple[str, str]:
+    """`amount_in_force` for many (household, month) pairs at once: (a LEFT JOIN of the amount
+    history as ranges of months, the amount). The range of a history row runs from its month to the
+    next row's (ties in a month: the highest id last, as `amount_in_force` picks it), so the row in
+    force for a month is the one whose range holds it — one hash join instead of a probe per row."""
+    ah = AmountHistory._meta.db_table
+    ranges = (f"SELECT a.household_id, a.amount, a.effective_month AS from_month, LEAD(a.effective_month) OVER "
+              f"(PARTITION BY a.household_id ORDER BY a.effective_month, a.id) AS until_month FROM {ah} a")
+    join = (f"LEFT JOIN ({ranges}) {alias} ON {alias}.household_id = {h}.id AND {alias}.from_month <= {month_sql} "
+            f"AND ({alias}.until_month IS NULL OR {alias}.until_month > {month_sql})")
+    none = f"NOT EXISTS (SELECT 1 FROM {ah} a0 WHERE a0.household_id = {h}.id)"
+    return join, f"COALESCE({alias}.amount, CASE WHEN {none} THEN {h}.monthly_amount END)"
+
+
 def cents(expr: str) -> str:
     return f"CAST(ROUND({expr} * 100) AS BIGINT)"
 

@@ -96,6 +96,20 @@ def test_paid_amount_mismatch_reads_the_amount_in_force(regions):
     assert "核定金额 760.00 元" in batch.findings.get(rule="PAID_AMOUNT_MISMATCH").detail
 
 
+def test_amount_in_force_is_the_latest_row_of_its_month(regions):
+    """Two amounts recorded for the same month (a change corrected the same day): the later one is in
+    force, from that month until the next change — before it, the earlier month's amount."""
+    h = HouseholdFactory()
+    amount(h, "2026-01", "600.00")
+    amount(h, "2026-08", "700.00")
+    amount(h, "2026-08", "720.00")
+    for month, value in (("2026-07", "600.00"), ("2026-08", "720.00"), ("2026-09", "700.00")):
+        pay(h, month, value)
+    batch = run()
+    assert found(batch, "PAID_AMOUNT_MISMATCH") == {(h.household_no, "2026-09")}
+    assert "核定金额 720.00 元" in batch.findings.get(rule="PAID_AMOUNT_MISMATCH").detail
+
+
 def test_shared_account_same_month_only(regions):
     a, b, c = HouseholdFactory(), HouseholdFactory(), HouseholdFactory()
     pay(a, "2026-09", "980.00", account="6200000000000000009")
