@@ -90,9 +90,13 @@ def batch_context(batch: RescreenBatch) -> r.Context:
 
 def _tune(cursor) -> None:
     """Batch statements on PostgreSQL: no JIT (compiling costs seconds and gains nothing on
-    these plans) and room for the hash joins."""
+    these plans), work per partition, and room for the hash joins."""
     if connection.vendor == "postgresql":
         cursor.execute("SET LOCAL jit = off")
+        # The funds rules group the window's payments by (户编号, month): per month partition, each
+        # group fits in memory (PAID_TWICE 11 → 4 s at 8.6M payments, instead of spilling to disk).
+        cursor.execute("SET LOCAL enable_partitionwise_aggregate = on")
+        cursor.execute("SET LOCAL enable_partitionwise_join = on")
         cursor.execute("SELECT set_config('work_mem', %s, true)",
                        [getattr(settings, "RESCREEN_WORK_MEM", "256MB")])
 
