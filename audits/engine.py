@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
@@ -284,11 +284,29 @@ def finish_batch(batch_id: int) -> bool:
             resolved = Finding.objects.filter(batch_id=batch.previous_id).count() - novelty[Novelty.OPEN]
         _upsert_tasks(batch)
         analyze(TT)
-        StagedFinding.objects.filter(batch=batch).delete()
+        _clear_staged(batch)
         RescreenBatch.objects.filter(pk=batch.pk).update(
             state=JobState.DONE, progress=100, counts=counts, new_count=novelty[Novelty.NEW],
             open_count=novelty[Novelty.OPEN], resolved_count=resolved, finished_at=timezone.now(), error="")
     return True
+
+
+def _clear_staged(batch: RescreenBatch) -> None:
+    """Remove the batch's staged rows: by TRUNCATE when no other batch has rows staged (the usual
+    case), as deleting a province's 2.2M rows left them dead in the table — the next batch's rules
+    wrote after them and read past them until a vacuum; a DELETE when another batch is staging
+    (the NOWAIT lock fails) or has rows there."""
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {ST} IN ACCESS EXCLUSIVE MODE NOWAIT")
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {ST} WHERE batch_id <> %s)", [batch.pk])
+                if not cursor.fetchone()[0]:
+                    cursor.execute(f"TRUNCATE {ST}")
+                    return
+        except OperationalError:
+            pass
+    StagedFinding.objects.filter(batch=batch).delete()
 
 
 def _count():

@@ -94,6 +94,21 @@ def test_resume_after_crash_in_a_chunk_equals_clean_run(data, monkeypatch):
     assert not StagedFinding.objects.filter(batch=resumed).exists()
 
 
+def test_finishing_keeps_the_rows_another_batch_has_staged(data):
+    """The staged rows go with their batch; another batch's, staged meanwhile, stay (on PostgreSQL the
+    table is truncated only when no other batch has rows there)."""
+    other = services.batch_create(actor="system", region_code="220103", as_of=AS_OF, enqueue=False)
+    engine.prepare_batch(other.pk)
+    waiting = StagedFinding.objects.filter(batch=other).count()
+    assert waiting > 0
+    finished = run(region="220102")
+    assert finished.state == JobState.DONE and not StagedFinding.objects.filter(batch=finished).exists()
+    assert StagedFinding.objects.filter(batch=other).count() == waiting
+    for chunk_id in BatchChunk.objects.filter(batch=other).values_list("pk", flat=True):
+        engine.execute_chunk(chunk_id)
+    assert not StagedFinding.objects.exists()
+
+
 def test_resume_after_crash_while_staging_equals_clean_run(data, monkeypatch):
     clean = run()
     real_run_rule = engine.run_rule
