@@ -161,6 +161,8 @@ def partition_by_month(cursor, table: str, column: str) -> None:
     cursor.execute(f"CREATE TABLE {_q(table)} (LIKE {_q(old)} INCLUDING DEFAULTS INCLUDING IDENTITY "
                    f"INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({_q(column)})")
     for name, definition, kind in indexes:
+        if " USING btree (" not in definition or " WHERE " in definition or " INCLUDE " in definition:
+            raise ValueError(f"{name}: only plain b-tree indexes are carried over ({definition})")
         columns = definition[definition.index(" USING btree (") + len(" USING btree ("):definition.rindex(")")]
         if kind == "p":
             cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} PRIMARY KEY ({columns}, {_q(column)})")

@@ -50,8 +50,7 @@ def amount_in_force(h: str, month_sql: str) -> str:
     ah = AmountHistory._meta.db_table
     latest = (f"(SELECT a.amount FROM {ah} a WHERE a.household_id = {h}.id AND a.effective_month <= {month_sql} "
               "ORDER BY a.effective_month DESC, a.id DESC LIMIT 1)")
-    none = f"NOT EXISTS (SELECT 1 FROM {ah} a0 WHERE a0.household_id = {h}.id)"
-    return f"COALESCE({latest}, CASE WHEN {none} THEN {h}.monthly_amount END)"
+    return f"COALESCE({latest}, {_registered_without_history(h)})"
 
 
 def amount_in_force_joined(h: str, month_sql: str, alias: str = "air") -> tuple[str, str]:
@@ -64,8 +63,14 @@ def amount_in_force_joined(h: str, month_sql: str, alias: str = "air") -> tuple[
               f"(PARTITION BY a.household_id ORDER BY a.effective_month, a.id) AS until_month FROM {ah} a")
     join = (f"LEFT JOIN ({ranges}) {alias} ON {alias}.household_id = {h}.id AND {alias}.from_month <= {month_sql} "
             f"AND ({alias}.until_month IS NULL OR {alias}.until_month > {month_sql})")
-    none = f"NOT EXISTS (SELECT 1 FROM {ah} a0 WHERE a0.household_id = {h}.id)"
-    return join, f"COALESCE({alias}.amount, CASE WHEN {none} THEN {h}.monthly_amount END)"
+    return join, f"COALESCE({alias}.amount, {_registered_without_history(h)})"
+
+
+def _registered_without_history(h: str) -> str:
+    """A household with no amount history at all (registered before amounts were kept) is paid its
+    registered monthly amount."""
+    ah = AmountHistory._meta.db_table
+    return f"CASE WHEN NOT EXISTS (SELECT 1 FROM {ah} a0 WHERE a0.household_id = {h}.id) THEN {h}.monthly_amount END"
 
 
 def cents(expr: str) -> str:
