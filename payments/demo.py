@@ -13,6 +13,7 @@ from audits import engine
 from audits import services as audit_services
 from audits.models import DeathRecord
 from cases.models import Member, Status
+from dibao import partitions
 from dibao.models import Region, User
 from payments import services
 from payments.models import Payment, PaymentLine, PaymentRoll, PaymentStatus
@@ -28,7 +29,8 @@ def _months(today: dt.date, n: int) -> list[dt.date]:
 
 def _payment(line: PaymentLine, txn: str, **changes) -> Payment:
     values = dict(txn_no=txn, pay_month=line.month, household_no=line.household_no, household_id=line.household_id,
-                  payee_name=line.payee_name, payee_id_number=line.payee_id_number,
+                  # a payee outside the household (guardian, agent) has no name on the roll; the bank names them
+                  payee_name=line.payee_name or "代领人", payee_id_number=line.payee_id_number,
                   # the demo households have no card on file; the bank's return names the one it paid into
                   account_no=line.account_no or f"6217{line.household_id:015d}", amount=line.amount, paid_on=line.month.replace(day=10),
                   status=PaymentStatus.SUCCESS, region_code=line.region_code, imported_at=timezone.now())
@@ -71,6 +73,9 @@ def seed(*, county: Region, users: dict[str, User], rng: random.Random) -> str:
                                      payee_id_number=member.id_number))
     # A planted row replaces the regular one of the same 交易流水号.
     by_txn = {p.txn_no: p for p in payments}
+    if partitions.is_partitioned(Payment._meta.db_table):  # each month in its partition, as an import leaves it
+        for month in months:
+            partitions.ensure_month(Payment._meta.db_table, "pay_month", month)
     Payment.objects.bulk_create(by_txn.values(), batch_size=2000)
     # over everything, so the payment to the unknown 户编号 (no region) is checked too
     batch = audit_services.batch_create(actor="system", region_code="", enqueue=False)
